@@ -1,0 +1,331 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// appraisalRow is an appraisals row as stored.
+type appraisalRow struct {
+	ID               int64     `db:"id"`
+	Code             string    `db:"code"`
+	WorkflowName     string    `db:"workflow_name"`
+	WorkflowVersion  int       `db:"workflow_version"`
+	State            string    `db:"state"`
+	Version          int       `db:"version"`
+	ProjectName      string    `db:"project_name"`
+	Investor         string    `db:"investor"`
+	Technology       string    `db:"technology"`
+	Stage            string    `db:"stage"`
+	ProjectGroup     *string   `db:"project_group"`
+	Ownership        string    `db:"ownership"`
+	Sector           string    `db:"sector"`
+	CapitalVND       int64     `db:"capital_vnd"`
+	InvestorCountry  *string   `db:"investor_country"`
+	TechnologyOrigin *string   `db:"technology_origin"`
+	Locality         *string   `db:"locality"`
+	ApplicantID      int64     `db:"applicant_id"`
+	ApplicantName    string    `db:"applicant_name"`
+	Outcome          *string   `db:"outcome"`
+	SubmittedAt      timestamp `db:"submitted_at"`
+	UpdatedAt        timestamp `db:"updated_at"`
+	LastHash         string    `db:"last_hash"`
+}
+
+const appraisalColumns = `a.id, a.code, a.workflow_name, a.workflow_version, a.state, a.version,
+	a.project_name, a.investor, a.technology, a.stage, a.project_group, a.ownership, a.sector,
+	a.capital_vnd, a.investor_country, a.technology_origin, a.locality, a.applicant_id,
+	u.name AS applicant_name, a.outcome, a.submitted_at, a.updated_at, a.last_hash`
+
+const appraisalFrom = ` FROM appraisals a JOIN users u ON u.id = a.applicant_id`
+
+func (r *appraisalRow) appraisal() *engine.Appraisal {
+	return &engine.Appraisal{
+		ID: r.ID, Code: r.Code,
+		Workflow: engine.WorkflowRef{Name: r.WorkflowName, Version: r.WorkflowVersion},
+		State:    r.State, Version: r.Version,
+		Dossier: engine.Dossier{
+			ProjectName: r.ProjectName, Investor: r.Investor, Technology: r.Technology,
+			Stage: r.Stage, ProjectGroup: deref(r.ProjectGroup), Ownership: r.Ownership,
+			Sector: r.Sector, CapitalVND: r.CapitalVND, InvestorCountry: deref(r.InvestorCountry),
+			TechnologyOrigin: deref(r.TechnologyOrigin), Locality: deref(r.Locality),
+		},
+		ApplicantID: r.ApplicantID, ApplicantName: r.ApplicantName,
+		Outcome:     deref(r.Outcome),
+		SubmittedAt: r.SubmittedAt.Time, UpdatedAt: r.UpdatedAt.Time,
+	}
+}
+
+// CreateAppraisal submits dossier d for actor on workflow def: the row and
+// its first event, in one transaction. unit is the receiving unit's code.
+// Returns EFORBIDDEN when actor may not submit, EINVALID for a bad dossier.
+func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, dossier engine.Dossier) (*engine.Appraisal, error) {
+	if err := engine.CheckCreate(def, actor); err != nil {
+		return nil, err
+	}
+	dossier.Normalize()
+	if err := dossier.Validate(); err != nil {
+		return nil, err
+	}
+	now := d.now()
+	a := &engine.Appraisal{
+		Workflow: def.Ref(), State: def.Initial, Version: 1, Dossier: dossier,
+		ApplicantID: actor.ID, ApplicantName: actor.Name, SubmittedAt: now, UpdatedAt: now,
+	}
+	ev := engine.Event{Seq: 1, At: now, Actor: actor, Trigger: def.CreationTrigger().Name,
+		ToState: def.Initial, PrevHash: engine.GenesisHash}
+	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		day := now.In(engine.VietnamTime).Format("2006-01-02")
+		var seq int64
+		err := tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO dossier_sequences (unit, day, last) VALUES (?, ?, 1)
+			ON CONFLICT (unit, day) DO UPDATE SET last = dossier_sequences.last + 1 RETURNING last`),
+			unit, day).Scan(&seq)
+		if err != nil {
+			return fmt.Errorf("numbering the dossier: %w", err)
+		}
+		a.Code = engine.DossierCode(unit, now, seq)
+		ev.Hash = engine.ComputeHash(a, &ev)
+		x := &a.Dossier
+		err = tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO appraisals (code, workflow_name, workflow_version,
+			state, version, project_name, investor, technology, stage, project_group, ownership, sector,
+			capital_vnd, investor_country, technology_origin, locality, applicant_id, outcome,
+			submitted_at, updated_at, last_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) RETURNING id`),
+			a.Code, a.Workflow.Name, a.Workflow.Version, a.State, a.Version,
+			x.ProjectName, x.Investor, x.Technology, x.Stage, nullable(x.ProjectGroup), x.Ownership, x.Sector,
+			x.CapitalVND, nullable(x.InvestorCountry), nullable(x.TechnologyOrigin), nullable(x.Locality),
+			a.ApplicantID, d.timeArg(now), d.timeArg(now), ev.Hash).Scan(&a.ID)
+		if err != nil {
+			return fmt.Errorf("inserting the appraisal: %w", err)
+		}
+		ev.AppraisalID = a.ID
+		return d.insertEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (d *DB) insertEvent(ctx context.Context, tx *sqlx.Tx, e *engine.Event) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name,
+		actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.AppraisalID, e.Seq, d.timeArg(e.At), e.Actor.ID, e.Actor.Name, e.Actor.Role, e.Trigger,
+		nullable(e.FromState), e.ToState, nullable(e.Comment), nullable(e.Outcome), e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("inserting event %d of appraisal %d: %w", e.Seq, e.AppraisalID, err)
+	}
+	return nil
+}
+
+// Appraisal returns one appraisal, or ENOTFOUND.
+func (d *DB) Appraisal(ctx context.Context, id int64) (*engine.Appraisal, error) {
+	var r appraisalRow
+	err := d.GetContext(ctx, &r, d.Rebind(`SELECT `+appraisalColumns+appraisalFrom+` WHERE a.id = ?`), id)
+	if err != nil {
+		return nil, notFound(err, id)
+	}
+	return r.appraisal(), nil
+}
+
+func notFound(err error, id int64) error {
+	err = mapError(err)
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return engine.Errorf(engine.ENOTFOUND, "no appraisal %d", id)
+	}
+	return err
+}
+
+// Appraisals lists appraisals matching f, newest first, at most f.Limit.
+func (d *DB) Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if f.ApplicantID != 0 {
+		add("a.applicant_id = ?", f.ApplicantID)
+	}
+	if f.BeforeID != 0 {
+		add("a.id < ?", f.BeforeID)
+	}
+	if f.State != "" {
+		add("a.state = ?", f.State)
+	}
+	if f.Stage != "" {
+		add("a.stage = ?", f.Stage)
+	}
+	if f.Ownership != "" {
+		add("a.ownership = ?", f.Ownership)
+	}
+	if f.Sector != "" {
+		if len(f.Sector) == 1 {
+			// A section letter matches the section and its divisions, as a
+			// range the index on sector can serve.
+			add("a.sector >= ? AND a.sector < ?", f.Sector, string(rune(f.Sector[0]+1)))
+		} else {
+			add("a.sector = ?", f.Sector)
+		}
+	}
+	if f.Q != "" {
+		pattern := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
+		add(`(LOWER(a.code) LIKE ? ESCAPE '\' OR LOWER(a.project_name) LIKE ? ESCAPE '\'
+			OR LOWER(a.investor) LIKE ? ESCAPE '\' OR LOWER(a.technology) LIKE ? ESCAPE '\')`,
+			pattern, pattern, pattern, pattern)
+	}
+	q := `SELECT ` + appraisalColumns + appraisalFrom
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY a.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	var rows []appraisalRow
+	if err := d.SelectContext(ctx, &rows, d.Rebind(q), args...); err != nil {
+		return nil, mapError(err)
+	}
+	out := make([]*engine.Appraisal, len(rows))
+	for i := range rows {
+		out[i] = rows[i].appraisal()
+	}
+	return out, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Transition fires one trigger: in one transaction it locks the row, checks
+// visibility and If-Match, fires the trigger on a fresh machine, writes the
+// new state and version, and appends the event linked to the previous one.
+// Errors: ENOTFOUND (no such appraisal, or another applicant's),
+// EPRECONDITION, and Fire's.
+func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error) {
+	if err := engine.CheckComment(req.Input.Comment); err != nil {
+		return nil, err
+	}
+	var a *engine.Appraisal
+	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		var r appraisalRow
+		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT `+appraisalColumns+appraisalFrom+` WHERE a.id = ?`+d.lockRow), req.AppraisalID)
+		if err != nil {
+			return notFound(err, req.AppraisalID)
+		}
+		a = r.appraisal()
+		if !a.VisibleTo(req.Actor) {
+			return engine.Errorf(engine.ENOTFOUND, "no appraisal %d", req.AppraisalID)
+		}
+		if req.IfVersion != 0 && req.IfVersion != a.Version {
+			return engine.Errorf(engine.EPRECONDITION, "If-Match names version %d; the appraisal is at version %d", req.IfVersion, a.Version)
+		}
+		def, err := catalog.Definition(a.Workflow)
+		if err != nil {
+			return fmt.Errorf("appraisal %d: %w", a.ID, err)
+		}
+		to, err := engine.Fire(ctx, def, a.Subject(), req.Actor, req.Trigger, req.Input)
+		if err != nil {
+			return err
+		}
+		now := d.now()
+		ev := engine.Event{AppraisalID: a.ID, Seq: a.Version + 1, At: now, Actor: req.Actor,
+			Trigger: req.Trigger, FromState: a.State, ToState: to,
+			Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
+		ev.Hash = engine.ComputeHash(a, &ev)
+		a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
+		if ev.Outcome != "" {
+			a.Outcome = ev.Outcome
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE appraisals SET state = ?, version = ?, outcome = ?,
+			updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`),
+			a.State, a.Version, nullable(a.Outcome), d.timeArg(now), ev.Hash, a.ID, a.Version-1)
+		if err != nil {
+			return fmt.Errorf("updating appraisal %d: %w", a.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			// The row is locked, so this means a bug or a hand edit, never a race.
+			return fmt.Errorf("appraisal %d changed under its lock (%d rows, %v)", a.ID, n, err)
+		}
+		return d.insertEvent(ctx, tx, &ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+type eventRow struct {
+	AppraisalID int64     `db:"appraisal_id"`
+	Seq         int       `db:"seq"`
+	At          timestamp `db:"at"`
+	ActorID     int64     `db:"actor_id"`
+	ActorName   string    `db:"actor_name"`
+	ActorRole   string    `db:"actor_role"`
+	Trigger     string    `db:"trigger_name"`
+	FromState   *string   `db:"from_state"`
+	ToState     string    `db:"to_state"`
+	Comment     *string   `db:"comment"`
+	Outcome     *string   `db:"outcome"`
+	PrevHash    string    `db:"prev_hash"`
+	Hash        string    `db:"hash"`
+}
+
+// Events returns an appraisal's audit trail in order.
+func (d *DB) Events(ctx context.Context, appraisalID int64) ([]engine.Event, error) {
+	var rows []eventRow
+	err := d.SelectContext(ctx, &rows, d.Rebind(`SELECT appraisal_id, seq, at, actor_id, actor_name, actor_role,
+		trigger_name, from_state, to_state, comment, outcome, prev_hash, hash
+		FROM events WHERE appraisal_id = ? ORDER BY seq`), appraisalID)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out := make([]engine.Event, len(rows))
+	for i, r := range rows {
+		out[i] = engine.Event{AppraisalID: r.AppraisalID, Seq: r.Seq, At: r.At.Time,
+			Actor:   engine.Actor{ID: r.ActorID, Name: r.ActorName, Role: engine.Role(r.ActorRole)},
+			Trigger: r.Trigger, FromState: deref(r.FromState), ToState: r.ToState,
+			Comment: deref(r.Comment), Outcome: deref(r.Outcome), PrevHash: r.PrevHash, Hash: r.Hash}
+	}
+	return out, nil
+}
+
+// ChainFault names an appraisal whose audit trail does not verify.
+type ChainFault struct {
+	AppraisalID int64
+	Code        string
+	Seq         int // 0: the appraisal row disagrees with its trail
+	Problem     string
+}
+
+func (f ChainFault) String() string {
+	if f.Seq == 0 {
+		return fmt.Sprintf("appraisal %d (%s): %s", f.AppraisalID, f.Code, f.Problem)
+	}
+	return fmt.Sprintf("appraisal %d (%s), event %d: %s", f.AppraisalID, f.Code, f.Seq, f.Problem)
+}
+
+// VerifyChains checks every appraisal's hash chain and returns the faults,
+// and how many appraisals were checked.
+func (d *DB) VerifyChains(ctx context.Context) (int, []ChainFault, error) {
+	var ids []int64
+	if err := d.SelectContext(ctx, &ids, `SELECT id FROM appraisals ORDER BY id`); err != nil {
+		return 0, nil, err
+	}
+	var faults []ChainFault
+	for _, id := range ids {
+		a, err := d.Appraisal(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		events, err := d.Events(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		if seq, problem := engine.VerifyChain(a, events); problem != "" {
+			faults = append(faults, ChainFault{AppraisalID: id, Code: a.Code, Seq: seq, Problem: problem})
+		}
+	}
+	return len(ids), faults, nil
+}

@@ -1,0 +1,238 @@
+// Package db keeps appraisals, their audit trails and users in PostgreSQL
+// (through lib/pq) or SQLite (the embedded default), with sqlx.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// Engine is a database engine the product runs on.
+type Engine string
+
+const (
+	Postgres Engine = "postgres"
+	SQLite   Engine = "sqlite"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is an open database of either engine.
+type DB struct {
+	*sqlx.DB
+	Engine Engine
+	// lockRow is appended to the select of a row to be changed: PostgreSQL
+	// locks it; SQLite has already taken the write lock at BEGIN IMMEDIATE.
+	lockRow string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// ParseDSN tells the engine of a --db value and returns the driver's DSN:
+// postgres://... is PostgreSQL; sqlite:PATH or a bare PATH is SQLite.
+func ParseDSN(dsn string) (Engine, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres, dsn, nil
+	case dsn == "", dsn == "sqlite:":
+		return "", "", fmt.Errorf("empty database: give postgres://... or sqlite:PATH")
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	if strings.Contains(path, "?") {
+		return "", "", fmt.Errorf("sqlite path %q: options are set by the product, not in the path", path)
+	}
+	// WAL lets readers run beside the writer; synchronous=FULL makes every
+	// commit durable before it is answered; BEGIN IMMEDIATE takes the write
+	// lock at the start, so two transitions never deadlock on an upgrade.
+	return SQLite, path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate", nil
+}
+
+// Open connects to dsn (see ParseDSN). It does not migrate: call Migrate,
+// or CheckSchema to refuse a schema that is behind.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	eng, driverDSN, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{Engine: eng, Now: time.Now}
+	switch eng {
+	case Postgres:
+		d.DB, err = sqlx.Open("postgres", driverDSN)
+		d.lockRow = " FOR UPDATE"
+	case SQLite:
+		d.DB, err = sqlx.Open("sqlite", driverDSN)
+		// One connection: SQLite has one writer at a time anyway, and a single
+		// connection queues writers in Go instead of in busy-wait sleeps.
+		d.SetMaxOpenConns(1)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("connecting to the %s database: %w", eng, err)
+	}
+	return d, nil
+}
+
+func (d *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(d.Engine))
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if d.Engine == Postgres {
+		dialect = goose.DialectPostgres
+		// Several server processes may start at once: one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, d.DB.DB, sub, opts...)
+}
+
+// Migrate brings the schema up to date.
+func (d *DB) Migrate(ctx context.Context) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		slog.InfoContext(ctx, "migrated", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	return nil
+}
+
+// ErrSchemaBehind: the schema needs `appraisal migrate`.
+var ErrSchemaBehind = errors.New("the database schema is behind this binary: run `appraisal migrate`")
+
+// CheckSchema returns ErrSchemaBehind when migrations are pending.
+func (d *DB) CheckSchema(ctx context.Context) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if pending {
+		return ErrSchemaBehind
+	}
+	return nil
+}
+
+// sqliteTime is the one format times are kept in on SQLite.
+const sqliteTime = "2006-01-02T15:04:05.000000Z"
+
+// timeArg converts t for a query argument.
+func (d *DB) timeArg(t time.Time) any {
+	t = engine.Timestamp(t)
+	if d.Engine == SQLite {
+		return t.Format(sqliteTime)
+	}
+	return t
+}
+
+// now returns the clock's time at the precision both engines keep.
+func (d *DB) now() time.Time { return engine.Timestamp(d.Now()) }
+
+// timestamp scans a time from either engine.
+type timestamp struct{ time.Time }
+
+func (t *timestamp) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		t.Time = engine.Timestamp(v)
+		return nil
+	case string:
+		return t.parse(v)
+	case []byte:
+		return t.parse(string(v))
+	case nil:
+		t.Time = time.Time{}
+		return nil
+	}
+	return fmt.Errorf("cannot scan %T into a time", v)
+}
+
+func (t *timestamp) parse(s string) error {
+	p, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	t.Time = engine.Timestamp(p)
+	return nil
+}
+
+// nullable turns "" into NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// inTx runs fn in one transaction: committed when fn returns nil, rolled
+// back otherwise.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return mapError(err)
+	}
+	return mapError(tx.Commit())
+}
+
+// mapError turns database errors the domain knows into *engine.Error.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *engine.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Errorf(engine.ENOTFOUND, "not found")
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return engine.Errorf(engine.ECONFLICT, "a record with that key exists already")
+	}
+	return err
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/qmuntal/stateless"
+)
+
+// Subject is what a machine needs to know of one appraisal.
+type Subject struct {
+	State   string
+	OwnerID int64
+}
+
+// Input is the data that comes with a trigger.
+type Input struct {
+	Comment string
+	Outcome string
+}
+
+// firing holds one call's state. A machine is built per call and never
+// shared: stateless's queued mode, shared between goroutines, can hand one
+// caller's error to another.
+type firing struct {
+	def   *Definition
+	actor Actor
+	subj  Subject
+	state string
+	// guardErr is set by a guard that fails, so the typed reason survives
+	// stateless's string-only report of unmet guards.
+	guardErr *Error
+}
+
+// guard checks one trigger for one firing. Its methods are the machine's
+// guards; named methods, because stateless reports an unmet guard by its
+// function name.
+type guard struct {
+	f *firing
+	t *TriggerDef
+}
+
+func (g guard) fail(err *Error) bool {
+	if g.f.guardErr == nil {
+		g.f.guardErr = err
+	}
+	return false
+}
+
+func (g guard) roleMayFire(_ context.Context, _ ...any) bool {
+	if g.t.AllowsRole(g.f.actor.Role) {
+		return true
+	}
+	return g.fail(Errorf(EFORBIDDEN, "role %s may not fire %s", g.f.actor.Role, g.t.Name))
+}
+
+func (g guard) ownerMayFire(_ context.Context, _ ...any) bool {
+	if !g.t.OwnerOnly || g.f.actor.Role == RoleApplicant && g.f.actor.ID == g.f.subj.OwnerID {
+		return true
+	}
+	return g.fail(Errorf(EFORBIDDEN, "only the applicant who owns the appraisal may fire %s", g.t.Name))
+}
+
+// dataComplete checks the trigger's required data. Without an *Input
+// argument (listing what is permitted) there is nothing to check yet.
+func (g guard) dataComplete(_ context.Context, args ...any) bool {
+	if len(args) == 0 {
+		return true
+	}
+	in, _ := args[0].(*Input)
+	if in == nil {
+		return true
+	}
+	if err := CheckInput(g.t, *in); err != nil {
+		return g.fail(err)
+	}
+	return true
+}
+
+// CheckInput reports an EINVALID *Error when in lacks what t requires, or
+// carries what t does not take.
+func CheckInput(t *TriggerDef, in Input) *Error {
+	needOutcome := len(t.Outcomes) > 0 || slices.Contains(t.Requires, FieldOutcome)
+	switch {
+	case needOutcome && in.Outcome == "":
+		return FieldErrorf(FieldOutcome, "%s requires an outcome, one of %s", t.Name, strings.Join(t.Outcomes, ", "))
+	case !needOutcome && in.Outcome != "":
+		return FieldErrorf(FieldOutcome, "%s takes no outcome", t.Name)
+	case len(t.Outcomes) > 0 && !slices.Contains(t.Outcomes, in.Outcome):
+		return FieldErrorf(FieldOutcome, "outcome %q is not one of %s", in.Outcome, strings.Join(t.Outcomes, ", "))
+	}
+	if strings.TrimSpace(in.Comment) == "" {
+		if slices.Contains(t.Requires, FieldComment) {
+			return FieldErrorf(FieldComment, "%s requires a comment", t.Name)
+		}
+		if len(t.CommentUnlessOutcome) > 0 && !slices.Contains(t.CommentUnlessOutcome, in.Outcome) {
+			return FieldErrorf(FieldComment, "%s with outcome %s requires a comment", t.Name, in.Outcome)
+		}
+	}
+	return nil
+}
+
+func newFiring(def *Definition, subj Subject, actor Actor) (*firing, *stateless.StateMachine) {
+	f := &firing{def: def, actor: actor, subj: subj, state: subj.State}
+	m := stateless.NewStateMachineWithExternalStorage(
+		func(context.Context) (stateless.State, error) { return f.state, nil },
+		func(_ context.Context, s stateless.State) error { f.state = s.(string); return nil },
+		stateless.FiringImmediate,
+	)
+	for i := range def.States {
+		m.Configure(def.States[i].Name)
+	}
+	for i := range def.Triggers {
+		t := &def.Triggers[i]
+		g := guard{f: f, t: t}
+		for _, from := range t.From {
+			m.Configure(from).Permit(t.Name, t.To, g.roleMayFire, g.ownerMayFire, g.dataComplete)
+		}
+	}
+	m.OnUnhandledTrigger(func(_ context.Context, _ stateless.State, _ stateless.Trigger, unmet []string) error {
+		if len(unmet) > 0 && f.guardErr != nil {
+			return f.guardErr
+		}
+		return errNotPermitted
+	})
+	return f, m
+}
+
+var errNotPermitted = errors.New("not permitted in this state")
+
+// Fire fires trigger for actor on an appraisal in subj and returns the
+// state it moves to. Errors are *Error: EUNKNOWNTRIGGER, EFORBIDDEN (role or
+// owner), ECONFLICT (not permitted in this state, with what is) or EINVALID.
+// A role that may never fire the trigger is EFORBIDDEN whatever the state.
+func Fire(ctx context.Context, def *Definition, subj Subject, actor Actor, trigger string, in Input) (string, error) {
+	t := def.Trigger(trigger)
+	if t == nil || t.Creates() {
+		return "", &Error{Code: EUNKNOWNTRIGGER, Field: "trigger",
+			Message: fmt.Sprintf("workflow %s has no trigger %q", def.Name, trigger)}
+	}
+	if !t.AllowsRole(actor.Role) {
+		return "", Errorf(EFORBIDDEN, "role %s may not fire %s", actor.Role, t.Name)
+	}
+	f, m := newFiring(def, subj, actor)
+	if err := m.FireCtx(ctx, trigger, &in); err != nil {
+		if errors.Is(err, errNotPermitted) {
+			permitted := Permitted(ctx, def, subj, actor)
+			return "", &Error{Code: ECONFLICT, Permitted: permitted,
+				Message: fmt.Sprintf("%s is not permitted in state %s; permitted now: [%s]",
+					trigger, subj.State, strings.Join(permitted, ", "))}
+		}
+		return "", err
+	}
+	return f.state, nil
+}
+
+// Permitted lists, sorted, the triggers actor may fire now on subj.
+func Permitted(ctx context.Context, def *Definition, subj Subject, actor Actor) []string {
+	_, m := newFiring(def, subj, actor)
+	triggers, err := m.PermittedTriggersCtx(ctx)
+	if err != nil {
+		return []string{}
+	}
+	names := make([]string, 0, len(triggers))
+	for _, t := range triggers {
+		names = append(names, t.(string))
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// CheckCreate reports whether actor may create an appraisal on def.
+func CheckCreate(def *Definition, actor Actor) error {
+	t := def.CreationTrigger()
+	if t == nil {
+		return Errorf(EINTERNAL, "workflow %s has no creation trigger", def.Name)
+	}
+	if !t.AllowsRole(actor.Role) {
+		return Errorf(EFORBIDDEN, "role %s may not fire %s", actor.Role, t.Name)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+// Package workflows holds the workflow definitions as embedded data files,
+// and loads and validates them into an engine.Catalog.
+package workflows
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// TechnologyAppraisal is the name of the technology-appraisal workflow.
+const TechnologyAppraisal = "technology-appraisal"
+
+//go:embed definitions/*.json
+var embedded embed.FS
+
+// Catalog holds every version of every loaded workflow.
+type Catalog struct {
+	byName map[string][]*engine.Definition // sorted by version
+}
+
+// Embedded loads the definitions shipped in the binary. They are tested, so
+// a failure here is a build defect.
+func Embedded() *Catalog {
+	c, err := Load(embedded)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Load reads every *.json file of fsys, recursively, and validates each.
+func Load(fsys fs.FS) (*Catalog, error) {
+	c := &Catalog{byName: map[string][]*engine.Definition{}}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".json" {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		def, err := Parse(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, have := range c.byName[def.Name] {
+			if have.Version == def.Version {
+				return fmt.Errorf("%s: workflow %s version %d is defined twice", p, def.Name, def.Version)
+			}
+		}
+		c.byName[def.Name] = append(c.byName[def.Name], def)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(c.byName) == 0 {
+		return nil, fmt.Errorf("no workflow definitions found")
+	}
+	for _, defs := range c.byName {
+		sort.Slice(defs, func(i, j int) bool { return defs[i].Version < defs[j].Version })
+	}
+	return c, nil
+}
+
+// Parse decodes one definition and validates it.
+func Parse(data []byte) (*engine.Definition, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var def engine.Definition
+	if err := dec.Decode(&def); err != nil {
+		return nil, fmt.Errorf("decoding definition: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("decoding definition: data after the definition")
+	}
+	if err := Validate(&def); err != nil {
+		return nil, err
+	}
+	return &def, nil
+}
+
+// Validate reports the first fault of def, naming it.
+func Validate(def *engine.Definition) error {
+	if strings.TrimSpace(def.Name) == "" {
+		return fmt.Errorf("definition has no name")
+	}
+	if def.Version < 1 {
+		return fmt.Errorf("workflow %s: version must be 1 or more, not %d", def.Name, def.Version)
+	}
+	errf := func(format string, args ...any) error {
+		return fmt.Errorf("workflow %s v%d: %s", def.Name, def.Version, fmt.Sprintf(format, args...))
+	}
+	if len(def.States) == 0 {
+		return errf("no states")
+	}
+	states := map[string]bool{}
+	for _, s := range def.States {
+		if s.Name == "" {
+			return errf("a state has no name")
+		}
+		if states[s.Name] {
+			return errf("state %q is defined twice", s.Name)
+		}
+		states[s.Name] = true
+	}
+	if def.Initial == "" {
+		return errf("no initial state")
+	}
+	if !states[def.Initial] {
+		return errf("initial state %q is not a defined state", def.Initial)
+	}
+	creations := 0
+	fromState := map[string]map[string]bool{} // state -> triggers leaving it
+	triggerNames := map[string]bool{}
+	for _, t := range def.Triggers {
+		if t.Name == "" {
+			return errf("a trigger has no name")
+		}
+		if triggerNames[t.Name] {
+			return errf("trigger %q is defined twice", t.Name)
+		}
+		triggerNames[t.Name] = true
+		if !states[t.To] {
+			return errf("trigger %q goes to unknown state %q", t.Name, t.To)
+		}
+		if len(t.Roles) == 0 {
+			return errf("trigger %q names no role that may fire it", t.Name)
+		}
+		for _, r := range t.Roles {
+			if !r.Valid() {
+				return errf("trigger %q names unknown role %q", t.Name, r)
+			}
+		}
+		for _, f := range t.Requires {
+			if f != engine.FieldComment && f != engine.FieldOutcome {
+				return errf("trigger %q requires unknown field %q (known: comment, outcome)", t.Name, f)
+			}
+		}
+		for _, o := range t.CommentUnlessOutcome {
+			if !slices.Contains(t.Outcomes, o) {
+				return errf("trigger %q: comment_unless_outcome names %q, which is not one of its outcomes", t.Name, o)
+			}
+		}
+		if t.Creates() {
+			creations++
+			if t.To != def.Initial {
+				return errf("creation trigger %q goes to %q, not to the initial state %q", t.Name, t.To, def.Initial)
+			}
+			continue
+		}
+		for _, from := range t.From {
+			if !states[from] {
+				return errf("trigger %q leaves unknown state %q", t.Name, from)
+			}
+			if fromState[from] == nil {
+				fromState[from] = map[string]bool{}
+			}
+			if fromState[from][t.Name] {
+				return errf("trigger %q is listed twice from state %q", t.Name, from)
+			}
+			fromState[from][t.Name] = true
+		}
+	}
+	if creations != 1 {
+		return errf("%d creation triggers (a trigger with no from states); exactly one is needed", creations)
+	}
+	for _, s := range def.States {
+		if s.Final && len(fromState[s.Name]) > 0 {
+			return errf("final state %q has triggers leaving it", s.Name)
+		}
+	}
+	reached := reachable(def)
+	for _, s := range def.States {
+		if !reached[s.Name] {
+			return errf("state %q is unreachable from the initial state %q", s.Name, def.Initial)
+		}
+	}
+	return nil
+}
+
+func reachable(def *engine.Definition) map[string]bool {
+	seen := map[string]bool{def.Initial: true}
+	queue := []string{def.Initial}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, t := range def.Triggers {
+			if slices.Contains(t.From, s) && !seen[t.To] {
+				seen[t.To] = true
+				queue = append(queue, t.To)
+			}
+		}
+	}
+	return seen
+}
+
+// Definition returns one version of a workflow.
+func (c *Catalog) Definition(ref engine.WorkflowRef) (*engine.Definition, error) {
+	for _, d := range c.byName[ref.Name] {
+		if d.Version == ref.Version {
+			return d, nil
+		}
+	}
+	return nil, engine.Errorf(engine.ENOTFOUND, "no workflow %s version %d", ref.Name, ref.Version)
+}
+
+// Latest returns the newest version of a workflow.
+func (c *Catalog) Latest(name string) (*engine.Definition, error) {
+	defs := c.byName[name]
+	if len(defs) == 0 {
+		return nil, engine.Errorf(engine.ENOTFOUND, "no workflow %s", name)
+	}
+	return defs[len(defs)-1], nil
+}
+
+// Versions returns every version of a workflow, oldest first.
+func (c *Catalog) Versions(name string) []*engine.Definition { return c.byName[name] }
+
+// Names returns the workflow names, sorted.
+func (c *Catalog) Names() []string {
+	names := make([]string, 0, len(c.byName))
+	for n := range c.byName {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
