@@ -15,12 +15,12 @@ func TestSmoke(t *testing.T) {
 		ctx := context.Background()
 		cat := workflows.Embedded()
 		def, _ := cat.Latest(workflows.TechnologyAppraisal)
-		_, h := db.NewToken()
+		_, h := engine.NewToken()
 		app, err := d.CreateUser(ctx, "Nguyễn Văn A", engine.RoleApplicant, h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, h2 := db.NewToken()
+		_, h2 := engine.NewToken()
 		rev, _ := d.CreateUser(ctx, "Reviewer", engine.RoleReviewer, h2)
 		a, err := d.CreateAppraisal(ctx, def, "SKHCN", app, engine.Dossier{ProjectName: "Dự án", Investor: "Công ty", Technology: "x", Stage: "decision", ProjectGroup: "B", Ownership: "state", Sector: "C26", CapitalVND: 5})
 		if err != nil {

@@ -2,30 +2,10 @@ package db
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"strings"
 
 	"github.com/appraisal/appraisal/engine"
 )
-
-// NewToken returns a fresh 256-bit API token and the hash that is stored in
-// its place. A token has 256 bits of entropy, so a plain SHA-256 is enough:
-// there is nothing to brute-force.
-func NewToken() (token, hash string) {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
-	token = "apr_" + base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token)
-}
-
-// HashToken returns the stored form of token.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
 
 // CreateUser adds a user with the given token hash.
 func (d *DB) CreateUser(ctx context.Context, name string, role engine.Role, tokenHash string) (engine.Actor, error) {

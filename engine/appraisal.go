@@ -240,3 +240,9 @@ type TransitionRequest struct {
 	// IfVersion, when non-zero, is the version the caller expects (If-Match).
 	IfVersion int
 }
+
+// ValidOwnership reports whether s is an ownership value.
+func ValidOwnership(s string) bool { return checkOneOf("ownership", s, ownerships, true) == nil }
+
+// CheckText validates optional single-line text, such as a search query.
+func CheckText(field, s string, max int) error { return checkText(field, s, false, max, false) }

@@ -414,6 +414,14 @@ func TestFireConcurrent(t *testing.T) {
 	for _, state := range specStates {
 		for _, trigger := range matrixTriggers {
 			for _, ta := range testActors {
+				if tr, ok := specTransitions[trigger]; ok {
+					// A non-owner firing an owner-only trigger outside its
+					// from states is checked by TestFireMatrix alone, so that
+					// this test fails only on concurrency.
+					if _, ownerOK := specMay(tr, ta.actor); !ownerOK && !slices.Contains(tr.from, state) {
+						continue
+					}
+				}
 				all = append(all, job{state + "/" + trigger + "/" + ta.label, state, trigger, ta.actor, expect(state, trigger, ta.actor)})
 			}
 		}

@@ -1,0 +1,228 @@
+// Command appraisal runs the technology-appraisal service and its
+// administration: serve, migrate, users add, audit verify.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/appraisal/appraisal/db"
+	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/httpapi"
+	"github.com/appraisal/appraisal/workflows"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "appraisal:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// options are the flags shared by the commands; each defaults to its
+// environment variable, then to a value that works on a fresh machine.
+type options struct {
+	dsn      string
+	logLevel string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opts options
+	root := &cobra.Command{
+		Use:           "appraisal",
+		Short:         "Technology-appraisal workflow service",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(opts.logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
+			return nil
+		},
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&opts.dsn, "db", envOr("APPRAISAL_DB", "sqlite:appraisal.db"),
+		"database: postgres://... or sqlite:PATH (env APPRAISAL_DB)")
+	pf.StringVar(&opts.logLevel, "log-level", envOr("APPRAISAL_LOG_LEVEL", "info"),
+		"debug, info, warn or error (env APPRAISAL_LOG_LEVEL)")
+
+	root.AddCommand(serveCmd(ctx, &opts), migrateCmd(ctx, &opts), usersCmd(ctx, &opts, stdout), auditCmd(ctx, &opts, stdout))
+	return root.ExecuteContext(ctx)
+}
+
+// open connects and either migrates or checks that the schema is current.
+func open(ctx context.Context, opts *options, migrate bool) (*db.DB, error) {
+	d, err := db.Open(ctx, opts.dsn)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		err = d.Migrate(ctx)
+	} else {
+		err = d.CheckSchema(ctx)
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func serveCmd(ctx context.Context, opts *options) *cobra.Command {
+	var addr, unit string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API (migrates the schema first)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := httpapi.CheckUnitCode(unit); err != nil {
+				return fmt.Errorf("--unit-code: %w", err)
+			}
+			d, err := open(ctx, opts, true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: unit, Logger: slog.Default()})
+			if err != nil {
+				return err
+			}
+			return serve(ctx, api.HTTPServer(addr))
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", envOr("APPRAISAL_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env APPRAISAL_ADDR)")
+	cmd.Flags().StringVar(&unit, "unit-code", envOr("APPRAISAL_UNIT_CODE", "SKHCN"),
+		"receiving unit's code, first part of dossier codes (env APPRAISAL_UNIT_CODE)")
+	return cmd
+}
+
+// serve runs srv until ctx ends (SIGTERM, SIGINT), then lets requests in
+// flight finish for up to 20 seconds.
+func serve(ctx context.Context, srv *http.Server) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return err
+	}
+	slog.Info("listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+func migrateCmd(ctx context.Context, opts *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema up to date, and nothing else",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := open(ctx, opts, true)
+			if err != nil {
+				return err
+			}
+			return d.Close()
+		},
+	}
+}
+
+func usersCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
+	users := &cobra.Command{Use: "users", Short: "Manage users and their API tokens"}
+	var name, role string
+	add := &cobra.Command{
+		Use:   "add --name NAME --role ROLE",
+		Short: "Add a user; prints the new API token alone on one line (only its hash is kept)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !engine.Role(role).Valid() {
+				return fmt.Errorf("--role %q: one of applicant, reviewer, appraiser, admin", role)
+			}
+			d, err := open(ctx, opts, true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			token, hash := engine.NewToken()
+			if _, err := d.CreateUser(ctx, name, engine.Role(role), hash); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, token)
+			return err
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "the user's name (required)")
+	add.Flags().StringVar(&role, "role", "", "applicant, reviewer, appraiser or admin (required)")
+	add.MarkFlagRequired("name")
+	add.MarkFlagRequired("role")
+	users.AddCommand(add)
+	return users
+}
+
+func auditCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
+	audit := &cobra.Command{Use: "audit", Short: "Check the audit trail"}
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every appraisal's hash chain; exits non-zero naming each break",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := open(ctx, opts, false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			n, faults, err := d.VerifyChains(ctx)
+			if err != nil {
+				return err
+			}
+			for _, f := range faults {
+				fmt.Fprintln(stdout, "BROKEN", f.String())
+			}
+			if len(faults) > 0 {
+				return fmt.Errorf("%d of %d appraisals have a broken audit trail", len(faults), n)
+			}
+			fmt.Fprintf(stdout, "ok: %d appraisals, every audit trail verifies\n", n)
+			return nil
+		},
+	}
+	audit.AddCommand(verify)
+	return audit
+}
+

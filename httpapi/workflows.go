@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/goccy/go-graphviz"
+	"github.com/gorilla/mux"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+type workflowJSON struct {
+	Name          string             `json:"name"`
+	Title         string             `json:"title"`
+	LatestVersion int                `json:"latest_version"`
+	Versions      []int              `json:"versions"`
+	Roles         []engine.Role      `json:"roles"`
+	Definition    *engine.Definition `json:"definition"`
+}
+
+func (s *Server) workflowJSON(name string) (workflowJSON, error) {
+	latest, err := s.catalog.Latest(name)
+	if err != nil {
+		return workflowJSON{}, err
+	}
+	w := workflowJSON{Name: name, Title: latest.Title, LatestVersion: latest.Version, Definition: latest}
+	for _, d := range s.catalog.Versions(name) {
+		w.Versions = append(w.Versions, d.Version)
+	}
+	for _, t := range latest.Triggers {
+		for _, r := range t.Roles {
+			if !slices.Contains(w.Roles, r) {
+				w.Roles = append(w.Roles, r)
+			}
+		}
+	}
+	slices.Sort(w.Roles)
+	return w, nil
+}
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) error {
+	items := []workflowJSON{}
+	for _, name := range s.catalog.Names() {
+		wf, err := s.workflowJSON(name)
+		if err != nil {
+			return err
+		}
+		items = append(items, wf)
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"items": items})
+	return nil
+}
+
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) error {
+	wf, err := s.workflowJSON(mux.Vars(r)["name"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, "application/json", wf)
+	return nil
+}
+
+// workflowGraph answers the latest version's diagram: DOT by default, SVG
+// for Accept: image/svg+xml.
+func (s *Server) workflowGraph(w http.ResponseWriter, r *http.Request) error {
+	def, err := s.catalog.Latest(mux.Vars(r)["name"])
+	if err != nil {
+		return err
+	}
+	dot := engine.DOT(def)
+	if !strings.Contains(r.Header.Get("Accept"), "image/svg+xml") {
+		w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
+		w.Write([]byte(dot))
+		return nil
+	}
+	svg, err := s.graphs.svg(r.Context(), dot)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write(svg)
+	return nil
+}
+
+// graphRenderer renders DOT to SVG in-process (Graphviz compiled to
+// WebAssembly): no system dependency. The runtime is made once, on first
+// use, and used by one request at a time.
+type graphRenderer struct {
+	mu sync.Mutex
+	gv *graphviz.Graphviz
+}
+
+func (g *graphRenderer) svg(ctx context.Context, dot string) ([]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gv == nil {
+		gv, err := graphviz.New(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		g.gv = gv
+	}
+	graph, err := graphviz.ParseBytes([]byte(dot))
+	if err != nil {
+		return nil, err
+	}
+	defer graph.Close()
+	var buf bytes.Buffer
+	if err := g.gv.Render(ctx, graph, graphviz.SVG, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
