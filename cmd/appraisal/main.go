@@ -225,4 +225,3 @@ func auditCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Comma
 	audit.AddCommand(verify)
 	return audit
 }
-
