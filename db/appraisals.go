@@ -204,9 +204,6 @@ func escapeLike(s string) string {
 // Errors: ENOTFOUND (no such appraisal, or another applicant's),
 // EPRECONDITION, and Fire's.
 func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error) {
-	if err := engine.CheckComment(req.Input.Comment); err != nil {
-		return nil, err
-	}
 	var a *engine.Appraisal
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		var r appraisalRow

@@ -6,8 +6,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 // Actor is who fires a trigger.
@@ -176,10 +174,8 @@ func checkCountry(field, s string) error {
 	if s == "" {
 		return nil
 	}
-	if len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' {
-		if r, err := language.ParseRegion(s); err == nil && r.IsCountry() {
-			return nil
-		}
+	if IsCountry(s) {
+		return nil
 	}
 	return FieldErrorf(field, "%s %q is not an ISO 3166 alpha-2 country code", field, s)
 }

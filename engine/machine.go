@@ -58,11 +58,13 @@ func (g guard) roleMayFire(_ context.Context, _ ...any) bool {
 }
 
 func (g guard) ownerMayFire(_ context.Context, _ ...any) bool {
-	if !g.t.OwnerOnly || g.f.actor.Role == RoleApplicant && g.f.actor.ID == g.f.subj.OwnerID {
+	if !g.t.OwnerOnly || isOwner(g.f.actor, g.f.subj) {
 		return true
 	}
 	return g.fail(Errorf(EFORBIDDEN, "only the applicant who owns the appraisal may fire %s", g.t.Name))
 }
+
+func isOwner(a Actor, s Subject) bool { return a.Role == RoleApplicant && a.ID == s.OwnerID }
 
 // dataComplete checks the trigger's required data. Without an *Input
 // argument (listing what is permitted) there is nothing to check yet.
@@ -91,6 +93,9 @@ func CheckInput(t *TriggerDef, in Input) *Error {
 		return FieldErrorf(FieldOutcome, "%s takes no outcome", t.Name)
 	case len(t.Outcomes) > 0 && !slices.Contains(t.Outcomes, in.Outcome):
 		return FieldErrorf(FieldOutcome, "outcome %q is not one of %s", in.Outcome, strings.Join(t.Outcomes, ", "))
+	}
+	if err := CheckComment(in.Comment); err != nil {
+		return err.(*Error)
 	}
 	if strings.TrimSpace(in.Comment) == "" {
 		if slices.Contains(t.Requires, FieldComment) {
@@ -141,8 +146,13 @@ func Fire(ctx context.Context, def *Definition, subj Subject, actor Actor, trigg
 		return "", &Error{Code: EUNKNOWNTRIGGER, Field: "trigger",
 			Message: fmt.Sprintf("workflow %s has no trigger %q", def.Name, trigger)}
 	}
+	// Who may fire a trigger does not depend on the state: answer that
+	// first, so a caller learns the same thing whatever the state is.
 	if !t.AllowsRole(actor.Role) {
 		return "", Errorf(EFORBIDDEN, "role %s may not fire %s", actor.Role, t.Name)
+	}
+	if t.OwnerOnly && !isOwner(actor, subj) {
+		return "", Errorf(EFORBIDDEN, "only the applicant who owns the appraisal may fire %s", t.Name)
 	}
 	f, m := newFiring(def, subj, actor)
 	if err := m.FireCtx(ctx, trigger, &in); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -89,6 +90,10 @@ func Parse(data []byte) (*engine.Definition, error) {
 	return &def, nil
 }
 
+// namePattern keeps state and trigger names safe to print anywhere: in
+// DOT, URLs, logs and metric labels.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
 // Validate reports the first fault of def, naming it.
 func Validate(def *engine.Definition) error {
 	if strings.TrimSpace(def.Name) == "" {
@@ -105,8 +110,8 @@ func Validate(def *engine.Definition) error {
 	}
 	states := map[string]bool{}
 	for _, s := range def.States {
-		if s.Name == "" {
-			return errf("a state has no name")
+		if !namePattern.MatchString(s.Name) {
+			return errf("state name %q: lower-case letters, digits and _, starting with a letter", s.Name)
 		}
 		if states[s.Name] {
 			return errf("state %q is defined twice", s.Name)
@@ -123,8 +128,8 @@ func Validate(def *engine.Definition) error {
 	fromState := map[string]map[string]bool{} // state -> triggers leaving it
 	triggerNames := map[string]bool{}
 	for _, t := range def.Triggers {
-		if t.Name == "" {
-			return errf("a trigger has no name")
+		if !namePattern.MatchString(t.Name) {
+			return errf("trigger name %q: lower-case letters, digits and _, starting with a letter", t.Name)
 		}
 		if triggerNames[t.Name] {
 			return errf("trigger %q is defined twice", t.Name)
@@ -161,6 +166,10 @@ func Validate(def *engine.Definition) error {
 		for _, from := range t.From {
 			if !states[from] {
 				return errf("trigger %q leaves unknown state %q", t.Name, from)
+			}
+			if from == t.To {
+				// stateless would need PermitReentry, and a re-entry changes nothing to audit.
+				return errf("trigger %q goes from state %q to itself", t.Name, from)
 			}
 			if fromState[from] == nil {
 				fromState[from] = map[string]bool{}
