@@ -94,12 +94,12 @@ func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit s
 		err = tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO appraisals (code, workflow_name, workflow_version,
 			state, version, project_name, investor, technology, stage, project_group, ownership, sector,
 			capital_vnd, investor_country, technology_origin, locality, applicant_id, outcome,
-			submitted_at, updated_at, last_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) RETURNING id`),
+			submitted_at, updated_at, last_hash, search_text)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) RETURNING id`),
 			a.Code, a.Workflow.Name, a.Workflow.Version, a.State, a.Version,
 			x.ProjectName, x.Investor, x.Technology, x.Stage, nullable(x.ProjectGroup), x.Ownership, x.Sector,
 			x.CapitalVND, nullable(x.InvestorCountry), nullable(x.TechnologyOrigin), nullable(x.Locality),
-			a.ApplicantID, d.timeArg(now), d.timeArg(now), ev.Hash).Scan(&a.ID)
+			a.ApplicantID, d.timeArg(now), d.timeArg(now), ev.Hash, a.SearchText()).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("inserting the appraisal: %w", err)
 		}
@@ -172,10 +172,7 @@ func (d *DB) Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.App
 		}
 	}
 	if f.Q != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
-		add(`(LOWER(a.code) LIKE ? ESCAPE '\' OR LOWER(a.project_name) LIKE ? ESCAPE '\'
-			OR LOWER(a.investor) LIKE ? ESCAPE '\' OR LOWER(a.technology) LIKE ? ESCAPE '\')`,
-			pattern, pattern, pattern, pattern)
+		add(`a.search_text LIKE ? ESCAPE '\'`, "%"+escapeLike(engine.Fold(f.Q))+"%")
 	}
 	q := `SELECT ` + appraisalColumns + appraisalFrom
 	if len(where) > 0 {

@@ -218,7 +218,8 @@ func DossierCode(unit string, day time.Time, seq int64) string {
 // ListFilter selects appraisals, newest first.
 type ListFilter struct {
 	State, Stage, Sector, Ownership string
-	// Q matches a substring of the code, project name, investor or technology.
+	// Q matches a substring of the code, project name, investor or
+	// technology, ignoring case and diacritics.
 	Q string
 	// ApplicantID, when set, keeps only that applicant's appraisals.
 	ApplicantID int64

@@ -81,30 +81,35 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) routes() {
 	r := s.router
 	r.Use(s.requestIDs, s.recoverPanics, s.observe, securityHeaders)
-	r.NotFoundHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	// mux runs middleware only on matched routes; these two get the chain by hand.
+	r.NotFoundHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(engine.ENOTFOUND, "no such resource: %s", r.URL.Path)
-	})
-	r.MethodNotAllowedHandler = s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	}))
+	r.MethodNotAllowedHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{http.StatusMethodNotAllowed, r.Method + " is not allowed on " + r.URL.Path}
-	})
+	}))
 
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/openapi.json", serveOpenAPI).Methods(http.MethodGet)
 
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.HandleFunc("/openapi.json", serveOpenAPI).Methods(http.MethodGet)
+	// Everything else needs a bearer token.
+	authed := func(method, path string, h handlerFunc) {
+		r.Handle(path, s.authenticate(s.wrap(h))).Methods(method)
+	}
+	authed(http.MethodPost, "/api/v1/appraisals", s.createAppraisal)
+	authed(http.MethodGet, "/api/v1/appraisals", s.listAppraisals)
+	authed(http.MethodGet, "/api/v1/appraisals/{id:[0-9]+}", s.getAppraisal)
+	authed(http.MethodPost, "/api/v1/appraisals/{id:[0-9]+}/transitions", s.transition)
+	authed(http.MethodGet, "/api/v1/appraisals/{id:[0-9]+}/events", s.listEvents)
+	authed(http.MethodGet, "/api/v1/workflows", s.listWorkflows)
+	authed(http.MethodGet, "/api/v1/workflows/{name}", s.getWorkflow)
+	authed(http.MethodGet, "/api/v1/workflows/{name}/graph", s.workflowGraph)
+}
 
-	authed := api.NewRoute().Subrouter()
-	authed.Use(s.authenticate)
-	authed.Handle("/appraisals", s.wrap(s.createAppraisal)).Methods(http.MethodPost)
-	authed.Handle("/appraisals", s.wrap(s.listAppraisals)).Methods(http.MethodGet)
-	authed.Handle("/appraisals/{id:[0-9]+}", s.wrap(s.getAppraisal)).Methods(http.MethodGet)
-	authed.Handle("/appraisals/{id:[0-9]+}/transitions", s.wrap(s.transition)).Methods(http.MethodPost)
-	authed.Handle("/appraisals/{id:[0-9]+}/events", s.wrap(s.listEvents)).Methods(http.MethodGet)
-	authed.Handle("/workflows", s.wrap(s.listWorkflows)).Methods(http.MethodGet)
-	authed.Handle("/workflows/{name}", s.wrap(s.getWorkflow)).Methods(http.MethodGet)
-	authed.Handle("/workflows/{name}/graph", s.wrap(s.workflowGraph)).Methods(http.MethodGet)
+func (s *Server) withMiddleware(h http.Handler) http.Handler {
+	return s.requestIDs(s.recoverPanics(s.observe(securityHeaders(h))))
 }
 
 // ServeHTTP serves the API.

@@ -40,7 +40,9 @@ CREATE TABLE appraisals (
     submitted_at       TIMESTAMPTZ NOT NULL,
     updated_at         TIMESTAMPTZ NOT NULL,
     -- the hash of the newest event, so a transition links to it without reading the trail
-    last_hash          TEXT NOT NULL
+    last_hash          TEXT NOT NULL,
+    -- folded code, names and technology, for the q filter (engine.Fold)
+    search_text        TEXT NOT NULL
 );
 CREATE INDEX appraisals_applicant ON appraisals (applicant_id, id);
 CREATE INDEX appraisals_state ON appraisals (state, id);

@@ -39,7 +39,9 @@ CREATE TABLE appraisals (
     outcome            TEXT,
     submitted_at       TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
-    last_hash          TEXT NOT NULL
+    last_hash          TEXT NOT NULL,
+    -- folded code, names and technology, for the q filter (engine.Fold)
+    search_text        TEXT NOT NULL
 );
 CREATE INDEX appraisals_applicant ON appraisals (applicant_id, id);
 CREATE INDEX appraisals_state ON appraisals (state, id);
