@@ -61,7 +61,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	default:
 		p.Status, p.Detail = http.StatusInternalServerError, "internal error; quote the request id when reporting it"
-		s.log.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+		s.log.ErrorContext(r.Context(), "request failed", append(logAttrs(r), "err", err, "method", r.Method, "path", r.URL.Path)...)
 	}
 	p.Title = http.StatusText(p.Status)
 	p.Type = "urn:appraisal:problem:" + slug(p.Status)

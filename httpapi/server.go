@@ -233,7 +233,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		took := time.Since(start)
 		s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.status)).Inc()
 		s.metrics.duration.WithLabelValues(r.Method, route).Observe(took.Seconds())
-		level := slog.LevelDebug
+		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
