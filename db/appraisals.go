@@ -34,13 +34,14 @@ type appraisalRow struct {
 	Outcome          *string   `db:"outcome"`
 	SubmittedAt      timestamp `db:"submitted_at"`
 	UpdatedAt        timestamp `db:"updated_at"`
+	AppraisedAt      timestamp `db:"appraised_at"`
 	LastHash         string    `db:"last_hash"`
 }
 
 const appraisalColumns = `a.id, a.code, a.workflow_name, a.workflow_version, a.state, a.version,
 	a.project_name, a.investor, a.technology, a.stage, a.project_group, a.ownership, a.sector,
 	a.capital_vnd, a.investor_country, a.technology_origin, a.locality, a.applicant_id,
-	u.name AS applicant_name, a.outcome, a.submitted_at, a.updated_at, a.last_hash`
+	u.name AS applicant_name, a.outcome, a.submitted_at, a.updated_at, a.appraised_at, a.last_hash`
 
 const appraisalFrom = ` FROM appraisals a JOIN users u ON u.id = a.applicant_id`
 
@@ -57,7 +58,7 @@ func (r *appraisalRow) appraisal() *engine.Appraisal {
 		},
 		ApplicantID: r.ApplicantID, ApplicantName: r.ApplicantName,
 		Outcome:     deref(r.Outcome),
-		SubmittedAt: r.SubmittedAt.Time, UpdatedAt: r.UpdatedAt.Time,
+		SubmittedAt: r.SubmittedAt.Time, UpdatedAt: r.UpdatedAt.Time, AppraisedAt: r.AppraisedAt.Time,
 	}
 }
 
@@ -230,11 +231,11 @@ func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.
 		ev.Hash = engine.ComputeHash(a, &ev)
 		a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
 		if ev.Outcome != "" {
-			a.Outcome = ev.Outcome
+			a.Outcome, a.AppraisedAt = ev.Outcome, now
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE appraisals SET state = ?, version = ?, outcome = ?,
-			updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`),
-			a.State, a.Version, nullable(a.Outcome), d.timeArg(now), ev.Hash, a.ID, a.Version-1)
+			appraised_at = ?, updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`),
+			a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), d.timeArg(now), ev.Hash, a.ID, a.Version-1)
 		if err != nil {
 			return fmt.Errorf("updating appraisal %d: %w", a.ID, err)
 		}

@@ -158,6 +158,14 @@ func (d *DB) timeArg(t time.Time) any {
 	return t
 }
 
+// nullTimeArg is timeArg with the zero time as NULL.
+func (d *DB) nullTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return d.timeArg(t)
+}
+
 // now returns the clock's time at the precision both engines keep.
 func (d *DB) now() time.Time { return engine.Timestamp(d.Now()) }
 

@@ -193,6 +193,8 @@ type Appraisal struct {
 	Outcome       string
 	SubmittedAt   time.Time
 	UpdatedAt     time.Time
+	// AppraisedAt is when the outcome was recorded; zero until then.
+	AppraisedAt time.Time
 }
 
 // Subject returns what a machine needs of a.

@@ -271,6 +271,7 @@ func chain() (*engine.Appraisal, []engine.Event) {
 		Outcome:       "approved_with_conditions",
 		SubmittedAt:   t0,
 		UpdatedAt:     t0.Add(72 * time.Hour),
+		AppraisedAt:   t0.Add(72*time.Hour + 123456789),
 	}
 	events := []engine.Event{
 		{AppraisalID: 42, Seq: 1, At: t0, Actor: engine.Actor{ID: 1, Name: "Nguyễn Văn An", Role: engine.RoleApplicant},

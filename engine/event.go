@@ -73,6 +73,7 @@ func ComputeHash(a *Appraisal, e *Event) string {
 func VerifyChain(a *Appraisal, events []Event) (int, string) {
 	prev := GenesisHash
 	outcome := ""
+	var appraisedAt time.Time
 	for i := range events {
 		e := &events[i]
 		switch {
@@ -85,7 +86,7 @@ func VerifyChain(a *Appraisal, events []Event) (int, string) {
 		}
 		prev = e.Hash
 		if e.Outcome != "" {
-			outcome = e.Outcome
+			outcome, appraisedAt = e.Outcome, e.At
 		}
 	}
 	if len(events) == 0 {
@@ -99,6 +100,8 @@ func VerifyChain(a *Appraisal, events []Event) (int, string) {
 		return 0, "appraisal state " + a.State + " but the trail ends in " + last.ToState
 	case a.Outcome != outcome:
 		return 0, "appraisal outcome does not match the trail"
+	case !Timestamp(a.AppraisedAt).Equal(Timestamp(appraisedAt)):
+		return 0, "appraisal appraised_at does not match the time of the outcome in the trail"
 	}
 	return 0, ""
 }

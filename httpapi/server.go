@@ -31,6 +31,8 @@ type Store interface {
 	Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error)
 	Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error)
 	Events(ctx context.Context, appraisalID int64) ([]engine.Event, error)
+	Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error)
+	Form07(ctx context.Context, p engine.Period) (*engine.Form07, error)
 	PingContext(ctx context.Context) error
 }
 
@@ -106,6 +108,8 @@ func (s *Server) routes() {
 	authed(http.MethodGet, "/api/v1/workflows", s.listWorkflows)
 	authed(http.MethodGet, "/api/v1/workflows/{name}", s.getWorkflow)
 	authed(http.MethodGet, "/api/v1/workflows/{name}/graph", s.workflowGraph)
+	authed(http.MethodGet, "/api/v1/reports/counts", s.reportCounts)
+	authed(http.MethodGet, "/api/v1/reports/form07", s.reportForm07)
 }
 
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
