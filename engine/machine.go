@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/qmuntal/stateless"
 )
@@ -115,14 +116,15 @@ func newFiring(def *Definition, subj Subject, actor Actor) (*firing, *stateless.
 		func(_ context.Context, s stateless.State) error { f.state = s.(string); return nil },
 		stateless.FiringImmediate,
 	)
-	for i := range def.States {
-		m.Configure(def.States[i].Name)
-	}
+	// Only the current state's way out matters to one call; configuring the
+	// rest would cost most of the build (stateless names each guard by
+	// reflection when it is attached).
+	current := m.Configure(subj.State)
 	for i := range def.Triggers {
 		t := &def.Triggers[i]
-		g := guard{f: f, t: t}
-		for _, from := range t.From {
-			m.Configure(from).Permit(t.Name, t.To, g.roleMayFire, g.ownerMayFire, g.dataComplete)
+		if slices.Contains(t.From, subj.State) {
+			g := guard{f: f, t: t}
+			current.Permit(t.Name, t.To, g.roleMayFire, g.ownerMayFire, g.dataComplete)
 		}
 	}
 	m.OnUnhandledTrigger(func(_ context.Context, _ stateless.State, _ stateless.Trigger, unmet []string) error {
@@ -157,7 +159,7 @@ func Fire(ctx context.Context, def *Definition, subj Subject, actor Actor, trigg
 	f, m := newFiring(def, subj, actor)
 	if err := m.FireCtx(ctx, trigger, &in); err != nil {
 		if errors.Is(err, errNotPermitted) {
-			permitted := Permitted(ctx, def, subj, actor)
+			permitted := slices.Clone(Permitted(ctx, def, subj, actor))
 			return "", &Error{Code: ECONFLICT, Permitted: permitted,
 				Message: fmt.Sprintf("%s is not permitted in state %s; permitted now: [%s]",
 					trigger, subj.State, strings.Join(permitted, ", "))}
@@ -167,8 +169,31 @@ func Fire(ctx context.Context, def *Definition, subj Subject, actor Actor, trigg
 	return f.state, nil
 }
 
-// Permitted lists, sorted, the triggers actor may fire now on subj.
+// permittedKey is what Permitted's answer depends on.
+type permittedKey struct {
+	def   *Definition
+	state string
+	role  Role
+	owner bool
+}
+
+// permittedCache memoizes Permitted: a listing asks it for every item, and
+// the answer depends only on permittedKey (definitions are immutable).
+var permittedCache sync.Map // permittedKey → []string
+
+// Permitted lists, sorted, the triggers actor may fire now on subj. The
+// slice is shared: do not modify it.
 func Permitted(ctx context.Context, def *Definition, subj Subject, actor Actor) []string {
+	key := permittedKey{def: def, state: subj.State, role: actor.Role, owner: isOwner(actor, subj)}
+	if v, ok := permittedCache.Load(key); ok {
+		return v.([]string)
+	}
+	names := permitted(ctx, def, subj, actor)
+	permittedCache.Store(key, names)
+	return names
+}
+
+func permitted(ctx context.Context, def *Definition, subj Subject, actor Actor) []string {
 	_, m := newFiring(def, subj, actor)
 	triggers, err := m.PermittedTriggersCtx(ctx)
 	if err != nil {
