@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -267,21 +268,26 @@ type eventRow struct {
 	Hash        string    `db:"hash"`
 }
 
+const eventColumns = `appraisal_id, seq, at, actor_id, actor_name, actor_role,
+	trigger_name, from_state, to_state, comment, outcome, prev_hash, hash`
+
+func (r *eventRow) event() engine.Event {
+	return engine.Event{AppraisalID: r.AppraisalID, Seq: r.Seq, At: r.At.Time,
+		Actor:   engine.Actor{ID: r.ActorID, Name: r.ActorName, Role: engine.Role(r.ActorRole)},
+		Trigger: r.Trigger, FromState: deref(r.FromState), ToState: r.ToState,
+		Comment: deref(r.Comment), Outcome: deref(r.Outcome), PrevHash: r.PrevHash, Hash: r.Hash}
+}
+
 // Events returns an appraisal's audit trail in order.
 func (d *DB) Events(ctx context.Context, appraisalID int64) ([]engine.Event, error) {
 	var rows []eventRow
-	err := d.SelectContext(ctx, &rows, d.Rebind(`SELECT appraisal_id, seq, at, actor_id, actor_name, actor_role,
-		trigger_name, from_state, to_state, comment, outcome, prev_hash, hash
-		FROM events WHERE appraisal_id = ? ORDER BY seq`), appraisalID)
+	err := d.SelectContext(ctx, &rows, d.Rebind(`SELECT `+eventColumns+` FROM events WHERE appraisal_id = ? ORDER BY seq`), appraisalID)
 	if err != nil {
 		return nil, mapError(err)
 	}
 	out := make([]engine.Event, len(rows))
-	for i, r := range rows {
-		out[i] = engine.Event{AppraisalID: r.AppraisalID, Seq: r.Seq, At: r.At.Time,
-			Actor:   engine.Actor{ID: r.ActorID, Name: r.ActorName, Role: engine.Role(r.ActorRole)},
-			Trigger: r.Trigger, FromState: deref(r.FromState), ToState: r.ToState,
-			Comment: deref(r.Comment), Outcome: deref(r.Outcome), PrevHash: r.PrevHash, Hash: r.Hash}
+	for i := range rows {
+		out[i] = rows[i].event()
 	}
 	return out, nil
 }
@@ -302,25 +308,53 @@ func (f ChainFault) String() string {
 }
 
 // VerifyChains checks every appraisal's hash chain and returns the faults,
-// and how many appraisals were checked.
+// and how many appraisals were checked. It reads one consistent snapshot,
+// range by range, so transitions committed meanwhile never look like a
+// broken chain and memory stays flat however large the trail.
 func (d *DB) VerifyChains(ctx context.Context) (int, []ChainFault, error) {
-	var ids []int64
-	if err := d.SelectContext(ctx, &ids, `SELECT id FROM appraisals ORDER BY id`); err != nil {
-		return 0, nil, err
-	}
+	const span = 5000
+	checked := 0
 	var faults []ChainFault
-	for _, id := range ids {
-		a, err := d.Appraisal(ctx, id)
-		if err != nil {
-			return 0, nil, err
+	opts := &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	if d.Engine == SQLite {
+		opts = nil // one connection and one writer: any transaction is a snapshot
+	}
+	tx, err := d.BeginTxx(ctx, opts)
+	if err != nil {
+		return 0, nil, mapError(err)
+	}
+	defer tx.Rollback()
+	var maxID int64
+	if err := tx.GetContext(ctx, &maxID, `SELECT COALESCE(MAX(id), 0) FROM appraisals`); err != nil {
+		return 0, nil, mapError(err)
+	}
+	for lo := int64(0); lo < maxID; lo += span {
+		var rows []appraisalRow
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(`SELECT `+appraisalColumns+appraisalFrom+
+			` WHERE a.id > ? AND a.id <= ? ORDER BY a.id`), lo, lo+span); err != nil {
+			return 0, nil, mapError(err)
 		}
-		events, err := d.Events(ctx, id)
-		if err != nil {
-			return 0, nil, err
+		var events []eventRow
+		if err := tx.SelectContext(ctx, &events, tx.Rebind(`SELECT `+eventColumns+
+			` FROM events WHERE appraisal_id > ? AND appraisal_id <= ? ORDER BY appraisal_id, seq`), lo, lo+span); err != nil {
+			return 0, nil, mapError(err)
 		}
-		if seq, problem := engine.VerifyChain(a, events); problem != "" {
-			faults = append(faults, ChainFault{AppraisalID: id, Code: a.Code, Seq: seq, Problem: problem})
+		for i := range rows {
+			a := rows[i].appraisal()
+			var trail []engine.Event
+			for len(events) > 0 && events[0].AppraisalID == a.ID {
+				trail = append(trail, events[0].event())
+				events = events[1:]
+			}
+			if seq, problem := engine.VerifyChain(a, trail); problem != "" {
+				faults = append(faults, ChainFault{AppraisalID: a.ID, Code: a.Code, Seq: seq, Problem: problem})
+			}
+			checked++
+		}
+		for _, e := range events {
+			faults = append(faults, ChainFault{AppraisalID: e.AppraisalID, Seq: e.Seq, Problem: "event of an appraisal that does not exist"})
+			break
 		}
 	}
-	return len(ids), faults, nil
+	return checked, faults, nil
 }

@@ -75,7 +75,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	switch eng {
 	case Postgres:
 		d.DB, err = sqlx.Open("postgres", driverDSN)
-		d.lockRow = " FOR UPDATE"
+		d.lockRow = " FOR UPDATE OF a" // the appraisal only, not its applicant's users row
 	case SQLite:
 		d.DB, err = sqlx.Open("sqlite", driverDSN)
 		// One connection: SQLite has one writer at a time anyway, and a single
@@ -130,8 +130,20 @@ func (d *DB) Migrate(ctx context.Context) error {
 // ErrSchemaBehind: the schema needs `appraisal migrate`.
 var ErrSchemaBehind = errors.New("the database schema is behind this binary: run `appraisal migrate`")
 
-// CheckSchema returns ErrSchemaBehind when migrations are pending.
+// CheckSchema returns ErrSchemaBehind when migrations are pending. It
+// writes nothing: a database never migrated is behind.
 func (d *DB) CheckSchema(ctx context.Context) error {
+	var tables int
+	q := `SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'goose_db_version' AND table_schema = current_schema()`
+	if d.Engine == SQLite {
+		q = `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`
+	}
+	if err := d.GetContext(ctx, &tables, q); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if tables == 0 {
+		return ErrSchemaBehind
+	}
 	p, err := d.provider()
 	if err != nil {
 		return err

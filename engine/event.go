@@ -107,3 +107,9 @@ func VerifyChain(a *Appraisal, events []Event) (int, string) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// Trail is an appraisal with its whole audit trail.
+type Trail struct {
+	Appraisal *Appraisal
+	Events    []Event
+}

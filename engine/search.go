@@ -9,16 +9,17 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // Fold lower-cases s and strips its diacritics (đ becomes d), so a search
 // for "dong anh" finds "Đông Anh", as Vietnamese users type it.
 func Fold(s string) string {
-	s, _, err := transform.String(stripMarks, strings.ToLower(s))
+	// A transform.Chain keeps state: one per call, never shared between goroutines.
+	stripMarks := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	lower := strings.ToLower(s)
+	folded, _, err := transform.String(stripMarks, lower)
 	if err != nil {
-		return strings.ToLower(s)
+		folded = lower
 	}
-	return strings.ReplaceAll(s, "đ", "d")
+	return strings.ReplaceAll(folded, "đ", "d")
 }
 
 // SearchText is what the q filter of a listing matches: the folded code,

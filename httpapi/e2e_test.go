@@ -50,7 +50,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, d: d, srv: srv, tokens: map[string]string{}, ids: map[string]int64{}}
-	// CHECKER e.check = newAPIChecker(t).check
+	e.check = newAPIChecker(t).check
 	for _, u := range []struct {
 		name string
 		role engine.Role
@@ -400,7 +400,7 @@ func TestErrorTable(t *testing.T) {
 			{"another applicant's: events", "GET", path + "/events", binh, nil, nil, 404, "no appraisal"},
 			{"another applicant's: transition", "POST", tr, binh, trig("withdraw"), nil, 404, "no appraisal"},
 			{"another applicant's: transition with a bad trigger", "POST", tr, binh, trig("nonsense"), nil, 404, "no appraisal"},
-			{"unknown route", "GET", "/api/v1/nothing", reviewer, nil, nil, 404, "no such"},
+			{"unknown route", "GET", "/api/v1/nothing", reviewer, nil, nil, 404, "no such"}, // not in the OpenAPI document, by definition
 			{"not permitted in state", "POST", tr, hoa, trig("resubmit"), nil, 409, "permitted now: [withdraw]"},
 			{"If-Match another version", "POST", tr, reviewer, trig("review"), []string{"If-Match", `"7"`}, 412, "version 7"},
 			{"If-Match weak tag", "POST", tr, reviewer, trig("review"), []string{"If-Match", `W/"1"`}, 412, "version"},
@@ -427,6 +427,11 @@ func TestErrorTable(t *testing.T) {
 		before := e.appraisalCount(t)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				if c.name == "unknown route" {
+					check := e.check
+					e.check = nil
+					defer func() { e.check = check }()
+				}
 				m := expect(t, e.request(t, c.method, c.path, c.user, c.body, c.headers...), c.status)
 				if !strings.Contains(m["detail"].(string), c.detail) {
 					t.Errorf("detail %q lacks %q", m["detail"], c.detail)

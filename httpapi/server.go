@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -87,8 +88,9 @@ func (s *Server) routes() {
 	r.NotFoundHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(engine.ENOTFOUND, "no such resource: %s", r.URL.Path)
 	}))
-	r.MethodNotAllowedHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return &httpError{http.StatusMethodNotAllowed, r.Method + " is not allowed on " + r.URL.Path}
+	r.MethodNotAllowedHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, req *http.Request) error {
+		w.Header().Set("Allow", strings.Join(s.allowedMethods(req), ", "))
+		return &httpError{http.StatusMethodNotAllowed, req.Method + " is not allowed on " + req.URL.Path}
 	}))
 
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
@@ -110,6 +112,20 @@ func (s *Server) routes() {
 	authed(http.MethodGet, "/api/v1/workflows/{name}/graph", s.workflowGraph)
 	authed(http.MethodGet, "/api/v1/reports/counts", s.reportCounts)
 	authed(http.MethodGet, "/api/v1/reports/form07", s.reportForm07)
+}
+
+// allowedMethods lists the methods some route serves on req's path.
+func (s *Server) allowedMethods(req *http.Request) []string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if s.router.Match(probe, &match) && match.MatchErr == nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
 }
 
 func (s *Server) withMiddleware(h http.Handler) http.Handler {

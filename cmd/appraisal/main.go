@@ -71,7 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pf.StringVar(&opts.logLevel, "log-level", envOr("APPRAISAL_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env APPRAISAL_LOG_LEVEL)")
 
-	root.AddCommand(serveCmd(ctx, &opts), migrateCmd(ctx, &opts), usersCmd(ctx, &opts, stdout), auditCmd(ctx, &opts, stdout))
+	root.AddCommand(serveCmd(ctx, &opts), migrateCmd(ctx, &opts), usersCmd(ctx, &opts, stdout), auditCmd(ctx, &opts, stdout),
+		seedCmd(ctx, &opts, stderr), benchCmd(ctx, &opts, stdout))
 	return root.ExecuteContext(ctx)
 }
 

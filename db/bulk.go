@@ -1,0 +1,205 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// Bulk loading, for seeding: the same rows and hash chains the API writes,
+// in large batches (COPY on PostgreSQL). Meant for a database no server is
+// writing to at the same time.
+
+// CountAppraisals returns how many appraisals there are.
+func (d *DB) CountAppraisals(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.GetContext(ctx, &n, `SELECT COUNT(*) FROM appraisals`)
+	return n, mapError(err)
+}
+
+// CreateUsers adds users in one transaction, each with a fresh token that
+// is thrown away (only its hash is kept), and returns them with their ids.
+func (d *DB) CreateUsers(ctx context.Context, names []string, roles []engine.Role) ([]engine.Actor, error) {
+	out := make([]engine.Actor, len(names))
+	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		stmt, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id`))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		now := d.timeArg(d.now())
+		for i := range names {
+			_, hash := engine.NewToken()
+			out[i] = engine.Actor{Name: names[i], Role: roles[i]}
+			if err := stmt.QueryRowxContext(ctx, names[i], roles[i], hash, now).Scan(&out[i].ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LastDossierSeqs returns the last dossier number used per day ("2006-01-02") by unit.
+func (d *DB) LastDossierSeqs(ctx context.Context, unit string) (map[string]int64, error) {
+	var rows []struct {
+		Day  string `db:"day"`
+		Last int64  `db:"last"`
+	}
+	if err := d.SelectContext(ctx, &rows, d.Rebind(`SELECT day, last FROM dossier_sequences WHERE unit = ?`), unit); err != nil {
+		return nil, mapError(err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Day] = r.Last
+	}
+	return out, nil
+}
+
+var (
+	appraisalCopyColumns = []string{"id", "code", "workflow_name", "workflow_version", "state", "version",
+		"project_name", "investor", "technology", "stage", "project_group", "ownership", "sector", "capital_vnd",
+		"investor_country", "technology_origin", "locality", "applicant_id", "outcome", "submitted_at",
+		"updated_at", "appraised_at", "last_hash", "search_text"}
+	eventCopyColumns = []string{"appraisal_id", "seq", "at", "actor_id", "actor_name", "actor_role",
+		"trigger_name", "from_state", "to_state", "comment", "outcome", "prev_hash", "hash"}
+)
+
+func (d *DB) appraisalValues(a *engine.Appraisal, lastHash string) []any {
+	x := &a.Dossier
+	return []any{a.ID, a.Code, a.Workflow.Name, a.Workflow.Version, a.State, a.Version,
+		x.ProjectName, x.Investor, x.Technology, x.Stage, nullable(x.ProjectGroup), x.Ownership, x.Sector,
+		x.CapitalVND, nullable(x.InvestorCountry), nullable(x.TechnologyOrigin), nullable(x.Locality),
+		a.ApplicantID, nullable(a.Outcome), d.timeArg(a.SubmittedAt), d.timeArg(a.UpdatedAt),
+		d.nullTimeArg(a.AppraisedAt), lastHash, a.SearchText()}
+}
+
+func (d *DB) eventValues(e *engine.Event) []any {
+	return []any{e.AppraisalID, e.Seq, d.timeArg(e.At), e.Actor.ID, e.Actor.Name, e.Actor.Role, e.Trigger,
+		nullable(e.FromState), e.ToState, nullable(e.Comment), nullable(e.Outcome), e.PrevHash, e.Hash}
+}
+
+// MaxAppraisalID returns the highest appraisal id, 0 when there is none.
+func (d *DB) MaxAppraisalID(ctx context.Context) (int64, error) {
+	var id int64
+	err := d.GetContext(ctx, &id, `SELECT COALESCE(MAX(id), 0) FROM appraisals`)
+	return id, mapError(err)
+}
+
+// InsertTrails writes appraisals with their trails in one transaction,
+// with ids from firstID on, and advances the dossier numbering of their
+// days past their codes. Several may run at once on distinct ids.
+func (d *DB) InsertTrails(ctx context.Context, firstID int64, trails []engine.Trail) error {
+	return d.inTx(ctx, func(tx *sqlx.Tx) error {
+		for i := range trails {
+			trails[i].Appraisal.ID = firstID + int64(i)
+			for j := range trails[i].Events {
+				trails[i].Events[j].AppraisalID = trails[i].Appraisal.ID
+			}
+		}
+		if err := d.copyRows(ctx, tx, "appraisals", appraisalCopyColumns, len(trails), func(i int) []any {
+			t := &trails[i]
+			return d.appraisalValues(t.Appraisal, t.Events[len(t.Events)-1].Hash)
+		}); err != nil {
+			return fmt.Errorf("appraisals: %w", err)
+		}
+		var events []*engine.Event
+		for i := range trails {
+			for j := range trails[i].Events {
+				events = append(events, &trails[i].Events[j])
+			}
+		}
+		if err := d.copyRows(ctx, tx, "events", eventCopyColumns, len(events), func(i int) []any {
+			return d.eventValues(events[i])
+		}); err != nil {
+			return fmt.Errorf("events: %w", err)
+		}
+		return d.advanceSequences(ctx, tx, trails)
+	})
+}
+
+// copyRows writes n rows: COPY on PostgreSQL, a prepared insert on SQLite.
+func (d *DB) copyRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string, n int, row func(int) []any) error {
+	var query string
+	if d.Engine == Postgres {
+		query = pq.CopyIn(table, columns...)
+	} else {
+		query = `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES (?` +
+			strings.Repeat(", ?", len(columns)-1) + `)`
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+			return err
+		}
+	}
+	if d.Engine == Postgres {
+		_, err = stmt.ExecContext(ctx) // flushes the COPY
+	}
+	return err
+}
+
+func (d *DB) advanceSequences(ctx context.Context, tx *sqlx.Tx, trails []engine.Trail) error {
+	type key struct{ unit, day string }
+	last := map[key]int64{}
+	for _, t := range trails {
+		unit, _, _ := strings.Cut(t.Appraisal.Code, "-")
+		seq, err := strconv.ParseInt(t.Appraisal.Code[strings.LastIndexByte(t.Appraisal.Code, '-')+1:], 10, 64)
+		if err != nil {
+			return fmt.Errorf("dossier code %q: %w", t.Appraisal.Code, err)
+		}
+		k := key{unit, t.Appraisal.SubmittedAt.In(engine.VietnamTime).Format(time.DateOnly)}
+		last[k] = max(last[k], seq)
+	}
+	greatest := "GREATEST"
+	if d.Engine == SQLite {
+		greatest = "MAX"
+	}
+	// In key order, so concurrent batches lock shared days in one order.
+	keys := slices.SortedFunc(maps.Keys(last), func(a, b key) int {
+		return cmp.Or(strings.Compare(a.unit, b.unit), strings.Compare(a.day, b.day))
+	})
+	for _, k := range keys {
+		seq := last[k]
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO dossier_sequences (unit, day, last) VALUES (?, ?, ?)
+			ON CONFLICT (unit, day) DO UPDATE SET last = `+greatest+`(dossier_sequences.last, excluded.last)`),
+			k.unit, k.day, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FinishBulk makes the database ready after bulk loading: PostgreSQL's id
+// sequence moved past the loaded ids, and fresh planner statistics.
+func (d *DB) FinishBulk(ctx context.Context) error {
+	if d.Engine == Postgres {
+		if _, err := d.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('appraisals', 'id'),
+			GREATEST((SELECT MAX(id) FROM appraisals), 1))`); err != nil {
+			return err
+		}
+		// Index-only scans of the reports need the visibility map set.
+		for _, table := range []string{"appraisals", "events", "users"} {
+			if _, err := d.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := d.ExecContext(ctx, `ANALYZE`)
+	return err
+}
