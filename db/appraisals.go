@@ -106,7 +106,10 @@ func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit s
 			return fmt.Errorf("inserting the appraisal: %w", err)
 		}
 		ev.AppraisalID = a.ID
-		return d.insertEvent(ctx, tx, &ev)
+		if err := d.insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return d.insertDeltas(ctx, tx, engine.ReportDeltas(nil, a))
 	})
 	if err != nil {
 		return nil, err
@@ -230,6 +233,7 @@ func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.
 			Trigger: req.Trigger, FromState: a.State, ToState: to,
 			Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
 		ev.Hash = engine.ComputeHash(a, &ev)
+		before := *a
 		a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
 		if ev.Outcome != "" {
 			a.Outcome, a.AppraisedAt = ev.Outcome, now
@@ -244,7 +248,10 @@ func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.
 			// The row is locked, so this means a bug or a hand edit, never a race.
 			return fmt.Errorf("appraisal %d changed under its lock (%d rows, %v)", a.ID, n, err)
 		}
-		return d.insertEvent(ctx, tx, &ev)
+		if err := d.insertEvent(ctx, tx, &ev); err != nil {
+			return err
+		}
+		return d.insertDeltas(ctx, tx, engine.ReportDeltas(&before, a))
 	})
 	if err != nil {
 		return nil, err

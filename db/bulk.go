@@ -124,6 +124,13 @@ func (d *DB) InsertTrails(ctx context.Context, firstID int64, trails []engine.Tr
 		}); err != nil {
 			return fmt.Errorf("events: %w", err)
 		}
+		var counts []engine.ReportDelta
+		for _, t := range trails {
+			counts = append(counts, engine.ReportDeltas(nil, t.Appraisal)...)
+		}
+		if err := d.addCounts(ctx, tx, counts); err != nil {
+			return fmt.Errorf("report counts: %w", err)
+		}
 		return d.advanceSequences(ctx, tx, trails)
 	})
 }
@@ -193,7 +200,7 @@ func (d *DB) FinishBulk(ctx context.Context) error {
 			return err
 		}
 		// Index-only scans of the reports need the visibility map set.
-		for _, table := range []string{"appraisals", "events", "users"} {
+		for _, table := range []string{"appraisals", "events", "users", "report_counts"} {
 			if _, err := d.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
 				return err
 			}

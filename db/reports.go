@@ -3,84 +3,96 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/appraisal/appraisal/engine"
 )
 
-// reportTime names the column a report event buckets and filters by.
-var reportTime = map[string]string{
-	engine.EventSubmitted: "submitted_at",
-	engine.EventAppraised: "appraised_at",
-}
+// Reports read report_counts plus the deltas not folded into it yet; the
+// SQL is the same on both engines (days are text, 2006-01-02).
 
-// dimension returns the SQL expression of a counts dimension over the
-// event time column t. Only names from fixed tables reach the SQL.
-func (d *DB) dimension(by, t string) (string, bool) {
-	local := func(pgFormat, sqliteFormat string) string {
-		if d.Engine == Postgres {
-			return fmt.Sprintf("to_char(%s AT TIME ZONE 'Asia/Ho_Chi_Minh', '%s')", t, pgFormat)
-		}
-		return fmt.Sprintf("strftime('%s', %s, '+7 hours')", sqliteFormat, t)
-	}
+// bucketOf returns the SQL grouping key of a counts dimension, and the
+// kept dimension whose rows it sums. Only fixed strings reach the SQL.
+func bucketOf(by string) (key, dim string, ok bool) {
 	switch by {
-	case "state", "stage", "ownership", "investor_country", "outcome":
-		return by, true
-	case "sector":
-		return "substr(sector, 1, 1)", true // the VSIC section
+	case engine.DimState, engine.DimStage, engine.DimSector, engine.DimOwnership,
+		engine.DimInvestorCountry, engine.DimOutcome:
+		return "value", by, true
 	case "month":
-		return local("YYYY-MM", "%Y-%m"), true
+		return "substr(day, 1, 7)", engine.DimStage, true
 	case "year":
-		return local("YYYY", "%Y"), true
+		return "substr(day, 1, 4)", engine.DimStage, true
 	case "quarter":
-		if d.Engine == Postgres {
-			return local(`YYYY-"Q"Q`, ""), true
-		}
-		return fmt.Sprintf("strftime('%%Y', %[1]s, '+7 hours') || '-Q' || ((CAST(strftime('%%m', %[1]s, '+7 hours') AS INTEGER) + 2) / 3)", t), true
+		return "substr(day, 1, 4) || '-Q' || ((CAST(substr(day, 6, 2) AS INTEGER) + 2) / 3)", engine.DimStage, true
 	}
-	return "", false
+	return "", "", false
 }
 
-// periodWhere returns the condition and arguments selecting event times in p.
-func (d *DB) periodWhere(t string, p engine.Period) (string, []any) {
-	conds := []string{t + " IS NOT NULL"}
-	var args []any
-	if !p.Since.IsZero() {
-		conds, args = append(conds, t+" >= ?"), append(args, d.timeArg(p.Since))
+// sumCounts sums kept counts of one event and dimension per key over p.
+func (d *DB) sumCounts(ctx context.Context, event, dim, key string, p engine.Period) (map[string]int64, error) {
+	where, args := "event = ? AND dim = ?", []any{event, dim}
+	if p.From != "" {
+		where, args = where+" AND day >= ?", append(args, p.From)
 	}
-	if !p.Until.IsZero() {
-		conds, args = append(conds, t+" < ?"), append(args, d.timeArg(p.Until))
+	if p.To != "" {
+		where, args = where+" AND day <= ?", append(args, p.To)
 	}
-	return strings.Join(conds, " AND "), args
-}
-
-// Counts answers a counts report, ordered by key (no value last).
-// Returns EINVALID for an unknown By or Event.
-func (d *DB) Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error) {
-	t, ok := reportTime[q.Event]
-	if !ok {
-		return nil, engine.FieldErrorf("event", "event %q is not one of submitted, appraised", q.Event)
-	}
-	expr, ok := d.dimension(q.By, t)
-	if !ok {
-		return nil, engine.FieldErrorf("by", "by %q is not one of %s", q.By, strings.Join(engine.CountDimensions, ", "))
-	}
-	where, args := d.periodWhere(t, engine.Period{Since: q.Since, Until: q.Until})
-	rows, err := d.QueryxContext(ctx, d.Rebind(`SELECT `+expr+` AS k, COUNT(*) FROM appraisals WHERE `+where+
-		` GROUP BY k ORDER BY k NULLS LAST`), args...)
+	q := `SELECT k, SUM(n) FROM (
+		SELECT ` + key + ` AS k, n FROM report_counts WHERE ` + where + `
+		UNION ALL
+		SELECT ` + key + ` AS k, n FROM report_deltas WHERE ` + where + `
+	) x GROUP BY k`
+	rows, err := d.QueryxContext(ctx, d.Rebind(q), append(args, args...)...)
 	if err != nil {
 		return nil, mapError(err)
 	}
 	defer rows.Close()
-	out := []engine.Count{}
+	out := map[string]int64{}
 	for rows.Next() {
-		var c engine.Count
-		if err := rows.Scan(&c.Key, &c.Count); err != nil {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		if n != 0 {
+			out[k] = n
+		}
 	}
 	return out, mapError(rows.Err())
+}
+
+// Counts answers a counts report, ordered by key, no value last.
+// Returns EINVALID for an unknown By or Event.
+func (d *DB) Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error) {
+	if q.Event != engine.EventSubmitted && q.Event != engine.EventAppraised {
+		return nil, engine.FieldErrorf("event", "event %q is not one of submitted, appraised", q.Event)
+	}
+	key, dim, ok := bucketOf(q.By)
+	if !ok {
+		return nil, engine.FieldErrorf("by", "by %q is not one of %s", q.By, strings.Join(engine.CountDimensions, ", "))
+	}
+	sums, err := d.sumCounts(ctx, q.Event, dim, key, q.Period)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { // "" (no value) last
+		if (a == "") != (b == "") {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]engine.Count, len(keys))
+	for i, k := range keys {
+		out[i] = engine.Count{Key: nullable(k), Count: sums[k]}
+	}
+	return out, nil
 }
 
 // Form07 fills the provincial statistics form for projects whose appraisal
@@ -93,32 +105,94 @@ func (d *DB) Form07(ctx context.Context, p engine.Period) (*engine.Form07, error
 			f.Cells[o][s] = 0
 		}
 	}
-	where, args := d.periodWhere("appraised_at", p)
-	var cells []struct {
-		Ownership string `db:"ownership"`
-		Section   string `db:"section"`
-		N         int64  `db:"n"`
+	cells, err := d.sumCounts(ctx, engine.EventAppraised, engine.DimOwnershipSector, "value", p)
+	if err != nil {
+		return nil, err
 	}
-	if err := d.SelectContext(ctx, &cells, d.Rebind(`SELECT ownership, substr(sector, 1, 1) AS section, COUNT(*) AS n
-		FROM appraisals WHERE `+where+` GROUP BY ownership, section`), args...); err != nil {
-		return nil, mapError(err)
-	}
-	for _, c := range cells {
-		if f.Cells[c.Ownership] == nil {
-			f.Cells[c.Ownership] = map[string]int64{}
+	for k, n := range cells {
+		o, s, _ := strings.Cut(k, "|")
+		if f.Cells[o] == nil {
+			f.Cells[o] = map[string]int64{}
 		}
-		f.Cells[c.Ownership][c.Section] += c.N
+		f.Cells[o][s] += n
 	}
-	var countries []struct {
-		Country *string `db:"country"`
-		N       int64   `db:"n"`
-	}
-	if err := d.SelectContext(ctx, &countries, d.Rebind(`SELECT investor_country AS country, COUNT(*) AS n
-		FROM appraisals WHERE `+where+` GROUP BY investor_country`), args...); err != nil {
-		return nil, mapError(err)
-	}
-	for _, c := range countries {
-		f.ByCountry[deref(c.Country)] += c.N
+	if f.ByCountry, err = d.sumCounts(ctx, engine.EventAppraised, engine.DimInvestorCountry, "value", p); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// insertDeltas appends changes to the kept counts, in tx.
+func (d *DB) insertDeltas(ctx context.Context, tx *sqlx.Tx, deltas []engine.ReportDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	q := `INSERT INTO report_deltas (event, dim, value, day, n) VALUES (?, ?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?, ?)`, len(deltas)-1)
+	args := make([]any, 0, 5*len(deltas))
+	for _, r := range deltas {
+		args = append(args, r.Event, r.Dim, r.Value, r.Day, r.N)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("counting for reports: %w", err)
+	}
+	return nil
+}
+
+// addCounts adds deltas straight to report_counts, for bulk loading.
+func (d *DB) addCounts(ctx context.Context, tx *sqlx.Tx, deltas []engine.ReportDelta) error {
+	type key struct{ event, dim, value, day string }
+	sum := map[key]int64{}
+	var order []key
+	for _, r := range deltas {
+		k := key{r.Event, r.Dim, r.Value, r.Day}
+		if _, ok := sum[k]; !ok {
+			order = append(order, k)
+		}
+		sum[k] += r.N
+	}
+	stmt, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO report_counts (event, dim, value, day, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, k := range order {
+		if _, err := stmt.ExecContext(ctx, k.event, k.dim, k.value, k.day, sum[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FoldReportDeltas moves the appended deltas into report_counts. Safe to
+// run from several processes at once: a delta is moved exactly once.
+func (d *DB) FoldReportDeltas(ctx context.Context) (int64, error) {
+	var moved int64
+	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		if d.Engine == Postgres {
+			// Rows inserted after this statement's snapshot stay for the next fold.
+			res, err := tx.ExecContext(ctx, `WITH moved AS (DELETE FROM report_deltas RETURNING event, dim, value, day, n)
+				INSERT INTO report_counts (event, dim, value, day, n)
+				SELECT event, dim, value, day, SUM(n) FROM moved GROUP BY event, dim, value, day
+				ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`)
+			if err != nil {
+				return err
+			}
+			moved, _ = res.RowsAffected()
+			return nil
+		}
+		// SQLite: this transaction holds the only write lock, so the two
+		// statements see the same deltas.
+		res, err := tx.ExecContext(ctx, `INSERT INTO report_counts (event, dim, value, day, n)
+			SELECT event, dim, value, day, SUM(n) FROM report_deltas WHERE true GROUP BY event, dim, value, day
+			ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`)
+		if err != nil {
+			return err
+		}
+		moved, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, `DELETE FROM report_deltas`)
+		return err
+	})
+	return moved, err
 }

@@ -77,7 +77,14 @@ func parsePeriod(q url.Values, allowYear bool) (engine.Period, error) {
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return engine.Period{}, engine.FieldErrorf("to", "to %s is before from %s", q.Get("to"), q.Get("from"))
 	}
-	return engine.DayRange(from, to), nil
+	var p engine.Period
+	if !from.IsZero() {
+		p.From = from.Format(time.DateOnly)
+	}
+	if !to.IsZero() {
+		p.To = to.Format(time.DateOnly)
+	}
+	return p, nil
 }
 
 // wants reports whether the Accept header asks for contentType.
@@ -115,7 +122,7 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.store.Counts(r.Context(), engine.CountsQuery{By: by, Event: event, Since: p.Since, Until: p.Until})
+	counts, err := s.store.Counts(r.Context(), engine.CountsQuery{By: by, Event: event, Period: p})
 	if err != nil {
 		return err
 	}
@@ -219,20 +226,9 @@ type form07Country struct {
 	Count   int64   `json:"count"`
 }
 
-func dateOrNull(t time.Time, minusDay bool) *string {
-	if t.IsZero() {
-		return nil
-	}
-	if minusDay {
-		t = t.AddDate(0, 0, -1)
-	}
-	s := t.In(engine.VietnamTime).Format(time.DateOnly)
-	return &s
-}
-
 func newForm07JSON(f *engine.Form07) form07JSON {
-	out := form07JSON{Form: form07Code, Title: form07Title, From: dateOrNull(f.Period.Since, false),
-		To: dateOrNull(f.Period.Until, true), Ownerships: engine.Ownerships(), Totals: map[string]int64{},
+	out := form07JSON{Form: form07Code, Title: form07Title, From: orNull(f.Period.From),
+		To: orNull(f.Period.To), Ownerships: engine.Ownerships(), Totals: map[string]int64{},
 		Headings: ownershipHeadings, ByCountry: []form07Country{}}
 	for _, sec := range engine.Sections() {
 		row := form07Row{Section: sec, Name: sectionHeadings[sec], Counts: map[string]int64{}}

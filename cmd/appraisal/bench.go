@@ -57,7 +57,7 @@ func benchReports(ctx context.Context, d *db.DB, runs int, out io.Writer) error 
 		return err
 	}
 	lastYear := time.Now().In(engine.VietnamTime).Year() - 1
-	year := engine.DayRange(time.Date(lastYear, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(lastYear, 12, 31, 0, 0, 0, 0, time.UTC))
+	year := engine.Period{From: fmt.Sprintf("%d-01-01", lastYear), To: fmt.Sprintf("%d-12-31", lastYear)}
 
 	var queries []benchQuery
 	for _, event := range []string{engine.EventSubmitted, engine.EventAppraised} {
@@ -66,7 +66,7 @@ func benchReports(ctx context.Context, d *db.DB, runs int, out io.Writer) error 
 				label string
 				p     engine.Period
 			}{{"all time", engine.Period{}}, {fmt.Sprint(lastYear), year}} {
-				q := engine.CountsQuery{By: by, Event: event, Since: p.p.Since, Until: p.p.Until}
+				q := engine.CountsQuery{By: by, Event: event, Period: p.p}
 				queries = append(queries, benchQuery{fmt.Sprintf("counts by=%s event=%s (%s)", by, event, p.label),
 					func(ctx context.Context) (int, error) { c, err := d.Counts(ctx, q); return len(c), err }})
 			}

@@ -113,6 +113,7 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			go foldReports(ctx, d, 5*time.Second)
 			return serve(ctx, api.HTTPServer(addr))
 		},
 	}
@@ -148,6 +149,25 @@ func serve(ctx context.Context, srv *http.Server) error {
 	}
 	slog.Info("stopped")
 	return nil
+}
+
+// foldReports folds the report deltas that writes append into the kept
+// counts, every interval, so reports read few deltas.
+func foldReports(ctx context.Context, d *db.DB, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := d.FoldReportDeltas(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("folding report counts", "err", err)
+			} else if n > 0 {
+				slog.Debug("folded report counts", "rows", n)
+			}
+		}
+	}
 }
 
 func migrateCmd(ctx context.Context, opts *options) *cobra.Command {
