@@ -191,6 +191,47 @@ func (d *DB) advanceSequences(ctx context.Context, tx *sqlx.Tx, trails []engine.
 	return nil
 }
 
+// WithoutSecondaryIndexes runs load with the secondary indexes of
+// appraisals dropped, and builds them again afterwards, whatever load
+// returns: building an index once is far cheaper than keeping it up to date
+// row by row. Only on PostgreSQL and an empty appraisals table; otherwise
+// it just runs load. Constraint indexes (keys, unique codes) stay.
+func (d *DB) WithoutSecondaryIndexes(ctx context.Context, load func() error) (err error) {
+	if d.Engine != Postgres {
+		return load()
+	}
+	if n, err := d.CountAppraisals(ctx); err != nil || n > 0 {
+		if err != nil {
+			return err
+		}
+		return load()
+	}
+	var defs []struct {
+		Name string `db:"indexname"`
+		Def  string `db:"indexdef"`
+	}
+	if err := d.SelectContext(ctx, &defs, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+		WHERE i.schemaname = current_schema() AND i.tablename = 'appraisals'
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`); err != nil {
+		return mapError(err)
+	}
+	for _, ix := range defs {
+		if _, err := d.ExecContext(ctx, `DROP INDEX `+pq.QuoteIdentifier(ix.Name)); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		// Rebuild even when the load failed or was cancelled.
+		rebuild := context.WithoutCancel(ctx)
+		for _, ix := range defs {
+			if _, e := d.ExecContext(rebuild, ix.Def); e != nil && err == nil {
+				err = fmt.Errorf("rebuilding index %s: %w", ix.Name, e)
+			}
+		}
+	}()
+	return load()
+}
+
 // FinishBulk makes the database ready after bulk loading: PostgreSQL's id
 // sequence moved past the loaded ids, and fresh planner statistics.
 func (d *DB) FinishBulk(ctx context.Context) error {

@@ -17,7 +17,8 @@ import (
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/appraisal/appraisal/engine"
 )
@@ -251,7 +252,10 @@ func mapError(err error) error {
 		return engine.Errorf(engine.ENOTFOUND, "not found")
 	}
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" ||
+		errors.As(err, &sqliteErr) && (sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+			sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return engine.Errorf(engine.ECONFLICT, "a record with that key exists already")
 	}
 	return err

@@ -142,6 +142,25 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 		writers = 2
 	}
 	var next, events atomic.Int64
+	err = d.WithoutSecondaryIndexes(ctx, func() error {
+		return writeBatches(ctx, d, writers, batches, results, ahead, firstID, &next, &events, bar)
+	})
+	if err != nil {
+		return err
+	}
+	bar.Finish()
+	fmt.Fprintln(progress)
+	if err := d.FinishBulk(ctx); err != nil {
+		return fmt.Errorf("finishing: %w", err)
+	}
+	slog.Info("seeded", "appraisals", cfg.Count, "events", events.Load(), "users", len(users), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// writeBatches writes batches in order of their index with several
+// writers, each taking the next batch as it is made.
+func writeBatches(ctx context.Context, d *db.DB, writers, batches int, results []chan []engine.Trail,
+	ahead chan struct{}, firstID int64, next, events *atomic.Int64, bar *progressbar.ProgressBar) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for range writers {
 		g.Go(func() error {
@@ -167,14 +186,5 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 			}
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	bar.Finish()
-	fmt.Fprintln(progress)
-	if err := d.FinishBulk(ctx); err != nil {
-		return fmt.Errorf("finishing: %w", err)
-	}
-	slog.Info("seeded", "appraisals", cfg.Count, "events", events.Load(), "users", len(users), "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return g.Wait()
 }
