@@ -26,46 +26,46 @@ CREATE INDEX report_deltas_key ON report_deltas (event, dim, day);
 
 -- Count what exists already.
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'state', state, to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'state', state, to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'stage', stage, to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'stage', stage, to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'sector', substr(sector, 1, 1), to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'sector', substr(sector, 1, 1), to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'ownership', ownership, to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'ownership', ownership, to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'investor_country', COALESCE(investor_country, ''), to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'investor_country', COALESCE(investor_country, ''), to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'outcome', COALESCE(outcome, ''), to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'outcome', COALESCE(outcome, ''), to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'submitted', 'ownership_sector', ownership || '|' || substr(sector, 1, 1), to_char(submitted_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'submitted', 'ownership_sector', ownership || '|' || substr(sector, 1, 1), to_char((submitted_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE submitted_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'state', state, to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'state', state, to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'stage', stage, to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'stage', stage, to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'sector', substr(sector, 1, 1), to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'sector', substr(sector, 1, 1), to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'ownership', ownership, to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'ownership', ownership, to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'investor_country', COALESCE(investor_country, ''), to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'investor_country', COALESCE(investor_country, ''), to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'outcome', COALESCE(outcome, ''), to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'outcome', COALESCE(outcome, ''), to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 INSERT INTO report_counts (event, dim, value, day, n)
-    SELECT 'appraised', 'ownership_sector', ownership || '|' || substr(sector, 1, 1), to_char(appraised_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD'), COUNT(*)
+    SELECT 'appraised', 'ownership_sector', ownership || '|' || substr(sector, 1, 1), to_char((appraised_at AT TIME ZONE 'UTC') + INTERVAL '7 hours', 'YYYY-MM-DD'), COUNT(*)
     FROM appraisals WHERE appraised_at IS NOT NULL GROUP BY 3, 4;
 
 -- The report indexes of 00002 served scans this table replaces; they made
