@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -151,6 +152,11 @@ func (d *DB) addCounts(ctx context.Context, tx *sqlx.Tx, deltas []engine.ReportD
 		}
 		sum[k] += r.N
 	}
+	// In key order, so concurrent loads lock shared rows in one order.
+	slices.SortFunc(order, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.event, b.event), strings.Compare(a.dim, b.dim),
+			strings.Compare(a.day, b.day), strings.Compare(a.value, b.value))
+	})
 	stmt, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO report_counts (event, dim, value, day, n) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`))
 	if err != nil {
