@@ -102,10 +102,15 @@ func New(cfg Config, users []engine.Actor, lastSeq func(day string) int64) (*Gen
 	span := cfg.Until.Sub(start)
 	g.times = make([]time.Time, cfg.Count)
 	for i := range g.times {
-		// More dossiers in later years: the department's load grows.
-		u := math.Pow(rng.Float64(), 0.8)
-		t := start.Add(time.Duration(u * float64(span)))
-		g.times[i] = officeHours(rng, workingDay(t))
+		for {
+			// More dossiers in later years: the department's load grows.
+			u := math.Pow(rng.Float64(), 0.8)
+			t := officeHours(rng, workingDay(start.Add(time.Duration(u*float64(span)))))
+			if !t.After(cfg.Until) { // a weekend moved to Monday may pass Until: draw again
+				g.times[i] = t
+				break
+			}
+		}
 	}
 	slices.SortFunc(g.times, func(a, b time.Time) int { return a.Compare(b) })
 	g.codes = make([]string, cfg.Count)

@@ -44,10 +44,11 @@ appraisals unless --append is given; no server should write meanwhile.`,
 			if err := httpapi.CheckUnitCode(cfg.unit); err != nil {
 				return fmt.Errorf("--unit-code: %w", err)
 			}
-			until, err := time.ParseInLocation(time.DateOnly, cfg.until, engine.VietnamTime)
+			day, err := time.ParseInLocation(time.DateOnly, cfg.until, engine.VietnamTime)
 			if err != nil {
 				return fmt.Errorf("--until: %w", err)
 			}
+			until := day.AddDate(0, 0, 1) // the named day is the last one with events
 			d, err := open(ctx, opts, true)
 			if err != nil {
 				return err
@@ -60,8 +61,8 @@ appraisals unless --append is given; no server should write meanwhile.`,
 	f := cmd.Flags()
 	f.IntVar(&cfg.count, "count", 0, "how many appraisals to make (required)")
 	f.Uint64Var(&cfg.seed, "seed", 1, "random seed: the same seed and --until give the same data")
-	f.StringVar(&cfg.until, "until", time.Now().In(engine.VietnamTime).Format(time.DateOnly),
-		"the day the simulated history ends (YYYY-MM-DD, Vietnam time; default today)")
+	f.StringVar(&cfg.until, "until", time.Now().In(engine.VietnamTime).AddDate(0, 0, -1).Format(time.DateOnly),
+		"the last day of the simulated history (YYYY-MM-DD, Vietnam time; default yesterday)")
 	f.IntVar(&cfg.years, "years", 6, "years of submissions before --until")
 	f.StringVar(&cfg.unit, "unit-code", envOr("APPRAISAL_UNIT_CODE", "SKHCN"), "receiving unit's code (env APPRAISAL_UNIT_CODE)")
 	f.BoolVar(&cfg.append, "append", false, "add to a database that already has appraisals")
