@@ -157,14 +157,18 @@ func (d *DB) addCounts(ctx context.Context, tx *sqlx.Tx, deltas []engine.ReportD
 		return cmp.Or(strings.Compare(a.event, b.event), strings.Compare(a.dim, b.dim),
 			strings.Compare(a.day, b.day), strings.Compare(a.value, b.value))
 	})
-	stmt, err := tx.PreparexContext(ctx, tx.Rebind(`INSERT INTO report_counts (event, dim, value, day, n) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, k := range order {
-		if _, err := stmt.ExecContext(ctx, k.event, k.dim, k.value, k.day, sum[k]); err != nil {
+	// Many rows a statement: one round trip per chunk, not per count.
+	const chunk = 500
+	for lo := 0; lo < len(order); lo += chunk {
+		keys := order[lo:min(lo+chunk, len(order))]
+		args := make([]any, 0, 5*len(keys))
+		for _, k := range keys {
+			args = append(args, k.event, k.dim, k.value, k.day, sum[k])
+		}
+		q := `INSERT INTO report_counts (event, dim, value, day, n) VALUES (?, ?, ?, ?, ?)` +
+			strings.Repeat(`, (?, ?, ?, ?, ?)`, len(keys)-1) +
+			` ON CONFLICT (event, dim, day, value) DO UPDATE SET n = report_counts.n + excluded.n`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 			return err
 		}
 	}
