@@ -221,10 +221,18 @@ func (d *DB) WithoutSecondaryIndexes(ctx context.Context, load func() error) (er
 		}
 	}
 	defer func() {
-		// Rebuild even when the load failed or was cancelled.
+		// Rebuild even when the load failed or was cancelled, on one
+		// connection given more memory to sort with.
 		rebuild := context.WithoutCancel(ctx)
+		conn, e := d.Connx(rebuild)
+		if e != nil {
+			err = cmp.Or(err, e)
+			return
+		}
+		defer conn.Close()
+		conn.ExecContext(rebuild, `SET maintenance_work_mem = '512MB'`)
 		for _, ix := range defs {
-			if _, e := d.ExecContext(rebuild, ix.Def); e != nil && err == nil {
+			if _, e := conn.ExecContext(rebuild, ix.Def); e != nil && err == nil {
 				err = fmt.Errorf("rebuilding index %s: %w", ix.Name, e)
 			}
 		}
@@ -240,13 +248,9 @@ func (d *DB) FinishBulk(ctx context.Context) error {
 			GREATEST((SELECT MAX(id) FROM appraisals), 1))`); err != nil {
 			return err
 		}
-		// Index-only scans of the reports need the visibility map set.
-		for _, table := range []string{"appraisals", "events", "users", "report_counts"} {
-			if _, err := d.ExecContext(ctx, `VACUUM ANALYZE `+table); err != nil {
-				return err
-			}
-		}
-		return nil
+		// Fresh statistics for the planner; autovacuum does the rest later.
+		_, err := d.ExecContext(ctx, `ANALYZE appraisals, events, users, report_counts`)
+		return err
 	}
 	_, err := d.ExecContext(ctx, `ANALYZE`)
 	return err
