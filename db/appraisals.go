@@ -200,65 +200,6 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Transition fires one trigger: in one transaction it locks the row, checks
-// visibility and If-Match, fires the trigger on a fresh machine, writes the
-// new state and version, and appends the event linked to the previous one.
-// Errors: ENOTFOUND (no such appraisal, or another applicant's),
-// EPRECONDITION, and Fire's.
-func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error) {
-	var a *engine.Appraisal
-	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		var r appraisalRow
-		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT `+appraisalColumns+appraisalFrom+` WHERE a.id = ?`+d.lockRow), req.AppraisalID)
-		if err != nil {
-			return notFound(err, req.AppraisalID)
-		}
-		a = r.appraisal()
-		if !a.VisibleTo(req.Actor) {
-			return engine.Errorf(engine.ENOTFOUND, "no appraisal %d", req.AppraisalID)
-		}
-		if req.IfVersion != 0 && req.IfVersion != a.Version {
-			return engine.Errorf(engine.EPRECONDITION, "If-Match names version %d; the appraisal is at version %d", req.IfVersion, a.Version)
-		}
-		def, err := catalog.Definition(a.Workflow)
-		if err != nil {
-			return fmt.Errorf("appraisal %d: %w", a.ID, err)
-		}
-		to, err := engine.Fire(ctx, def, a.Subject(), req.Actor, req.Trigger, req.Input)
-		if err != nil {
-			return err
-		}
-		now := d.now()
-		ev := engine.Event{AppraisalID: a.ID, Seq: a.Version + 1, At: now, Actor: req.Actor,
-			Trigger: req.Trigger, FromState: a.State, ToState: to,
-			Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
-		ev.Hash = engine.ComputeHash(a, &ev)
-		before := *a
-		a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
-		if ev.Outcome != "" {
-			a.Outcome, a.AppraisedAt = ev.Outcome, now
-		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE appraisals SET state = ?, version = ?, outcome = ?,
-			appraised_at = ?, updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`),
-			a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), d.timeArg(now), ev.Hash, a.ID, a.Version-1)
-		if err != nil {
-			return fmt.Errorf("updating appraisal %d: %w", a.ID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			// The row is locked, so this means a bug or a hand edit, never a race.
-			return fmt.Errorf("appraisal %d changed under its lock (%d rows, %v)", a.ID, n, err)
-		}
-		if err := d.insertEvent(ctx, tx, &ev); err != nil {
-			return err
-		}
-		return d.insertDeltas(ctx, tx, engine.ReportDeltas(&before, a))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 type eventRow struct {
 	AppraisalID int64     `db:"appraisal_id"`
 	Seq         int       `db:"seq"`
