@@ -35,7 +35,7 @@ store calls the API makes. Read-only; run it on a seeded database.`,
 		},
 	}
 	reports.Flags().IntVar(&runs, "runs", 20, "runs of each query")
-	bench.AddCommand(reports)
+	bench.AddCommand(reports, benchTransitionsCmd(ctx, stdout))
 	return bench
 }
 

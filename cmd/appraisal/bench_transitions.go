@@ -1,0 +1,470 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/appraisal/appraisal/db"
+	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
+)
+
+func benchTransitionsCmd(ctx context.Context, stdout io.Writer) *cobra.Command {
+	var cfg transitionBench
+	var clients string
+	cmd := &cobra.Command{
+		Use:   "transitions",
+		Short: "Measure a transition over HTTP against what PostgreSQL itself commits",
+		Long: `On a fresh PostgreSQL database with the product's schema: seeds appraisals, runs
+pgbench with the reference transaction (BEGIN; lock the row; update it; insert the
+event; COMMIT, one statement per round trip) and with the SQL the product's
+transition executes, then drives the HTTP transition endpoint of a server
+process, at each number of clients. Then the same load on SQLite. Prints
+transitions per second, p50 and p99 latency, the ratios, and the server's peak
+memory. The database is dropped afterwards.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, f := range strings.Split(clients, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || n < 1 {
+					return fmt.Errorf("--clients: %q is not a positive number", f)
+				}
+				cfg.clients = append(cfg.clients, n)
+			}
+			if cfg.appraisals < slices.Max(cfg.clients) {
+				return fmt.Errorf("--appraisals must be at least the largest --clients")
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			cfg.exe = exe
+			return cfg.run(ctx, stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.postgres, "postgres", envOr("APPRAISAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		"PostgreSQL server to create the bench database on (env APPRAISAL_TEST_POSTGRES)")
+	f.StringVar(&clients, "clients", "1,4,16,64", "numbers of concurrent clients")
+	f.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long each measurement runs")
+	f.IntVar(&cfg.appraisals, "appraisals", 2048, "appraisals to run transitions on")
+	f.StringVar(&cfg.pgbench, "pgbench", "", "pgbench binary (default: on PATH or in /usr/lib/postgresql/*/bin)")
+	f.BoolVar(&cfg.sqlite, "sqlite", true, "also measure the service on SQLite")
+	return cmd
+}
+
+type transitionBench struct {
+	postgres   string
+	clients    []int
+	duration   time.Duration
+	appraisals int
+	pgbench    string
+	sqlite     bool
+	exe        string
+}
+
+// measure is one measured run.
+type measure struct {
+	tps      float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+func (m measure) cells() string {
+	if m.tps == 0 {
+		return "-\t-\t-\t"
+	}
+	return fmt.Sprintf("%.0f\t%.2f\t%.2f\t", m.tps, ms(m.p50), ms(m.p99))
+}
+
+func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
+	pgbench, err := findPgbench(b.pgbench)
+	if err != nil {
+		return err
+	}
+	admin, err := sql.Open("postgres", b.postgres)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("appraisal_bench_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		return fmt.Errorf("creating the bench database: %w", err)
+	}
+	defer admin.ExecContext(context.WithoutCancel(ctx), `DROP DATABASE `+name+` WITH (FORCE)`)
+	u, err := url.Parse(b.postgres)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	dsn := u.String()
+
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	fx, err := prepareBench(ctx, d, b.appraisals)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "appraisal-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	scripts, err := writeScripts(dir, fx)
+	if err != nil {
+		return err
+	}
+
+	type row struct {
+		clients                      int
+		reference, productSQL, servc measure
+	}
+	var rows []row
+	srv, err := startBenchServer(ctx, b.exe, dsn)
+	if err != nil {
+		return err
+	}
+	for _, c := range b.clients {
+		r := row{clients: c}
+		if r.reference, err = runPgbench(ctx, pgbench, dsn, scripts.reference, dir, c, b.appraisals, b.duration); err != nil {
+			return err
+		}
+		if r.productSQL, err = runPgbench(ctx, pgbench, dsn, scripts.product, dir, c, b.appraisals, b.duration); err != nil {
+			return err
+		}
+		if err := resetStates(ctx, d); err != nil {
+			return err
+		}
+		r.servc = driveHTTP(ctx, srv.url, fx, c, b.duration)
+		rows = append(rows, r)
+	}
+	pgPeak := srv.stop()
+
+	var sqliteRows []measure
+	var sqlitePeak int64
+	if b.sqlite {
+		path := filepath.Join(dir, "bench.db")
+		sd, err := db.Open(ctx, "sqlite:"+path)
+		if err != nil {
+			return err
+		}
+		defer sd.Close()
+		if err := sd.Migrate(ctx); err != nil {
+			return err
+		}
+		sfx, err := prepareBench(ctx, sd, b.appraisals)
+		if err != nil {
+			return err
+		}
+		ssrv, err := startBenchServer(ctx, b.exe, "sqlite:"+path)
+		if err != nil {
+			return err
+		}
+		for _, c := range b.clients {
+			if err := resetStates(ctx, sd); err != nil {
+				return err
+			}
+			sqliteRows = append(sqliteRows, driveHTTP(ctx, ssrv.url, sfx, c, b.duration))
+		}
+		sqlitePeak = ssrv.stop()
+	}
+
+	fmt.Fprintf(out, "transitions per second (tps) and latency in ms; %s per measurement, %d appraisals\n\n", b.duration, b.appraisals)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PostgreSQL\tclients\treference tps\tp50\tp99\tproduct SQL tps\tp50\tp99\tservice tps\tp50\tp99\tservice/reference\tservice/product SQL\terrors\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "\t%d\t%s%s%s%.2f\t%.2f\t%d\t\n", r.clients, r.reference.cells(), r.productSQL.cells(), r.servc.cells(),
+			r.servc.tps/r.reference.tps, r.servc.tps/r.productSQL.tps, r.servc.errors)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "server peak memory (VmHWM) on PostgreSQL: %.1f MiB\n", float64(pgPeak)/1024)
+	if b.sqlite {
+		fmt.Fprintln(out)
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "SQLite\tclients\tservice tps\tp50\tp99\terrors\t")
+		for i, m := range sqliteRows {
+			fmt.Fprintf(tw, "\t%d\t%s%d\t\n", b.clients[i], m.cells(), m.errors)
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "server peak memory (VmHWM) on SQLite: %.1f MiB\n", float64(sqlitePeak)/1024)
+	}
+	return nil
+}
+
+func findPgbench(given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p, nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
+	if len(matches) > 0 {
+		slices.Sort(matches)
+		return matches[len(matches)-1], nil
+	}
+	return "", fmt.Errorf("pgbench not found: give --pgbench")
+}
+
+// benchFixture is what the load needs: tokens and the appraisals.
+type benchFixture struct {
+	applicant, reviewer string
+	reviewerID          int64
+	ids                 []int64
+}
+
+func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
+	def, err := workflows.Embedded().Latest(workflows.TechnologyAppraisal)
+	if err != nil {
+		return nil, err
+	}
+	fx := &benchFixture{}
+	var appTok, appHash, revHash string
+	appTok, appHash = engine.NewToken()
+	fx.reviewer, revHash = engine.NewToken()
+	fx.applicant = appTok
+	applicant, err := d.CreateUser(ctx, "Bench applicant", engine.RoleApplicant, appHash)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := d.CreateUser(ctx, "Bench reviewer", engine.RoleReviewer, revHash)
+	if err != nil {
+		return nil, err
+	}
+	fx.reviewerID = rev.ID
+	for i := range n {
+		a, err := d.CreateAppraisal(ctx, def, "BENCH", applicant, engine.Dossier{
+			ProjectName: fmt.Sprintf("Dự án thử tải %d", i), Investor: "Công ty thử tải", Technology: "Dây chuyền",
+			Stage: "decision", ProjectGroup: "B", Ownership: "state", Sector: "C26", CapitalVND: 1})
+		if err != nil {
+			return nil, err
+		}
+		fx.ids = append(fx.ids, a.ID)
+	}
+	return fx, nil
+}
+
+// resetStates puts every appraisal back in submitted before a run: the
+// pgbench scripts only ever move it to returned, and a run ends midway.
+func resetStates(ctx context.Context, d *db.DB) error {
+	_, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted'`)
+	return err
+}
+
+type benchScripts struct{ reference, product string }
+
+// pickID spreads clients over disjoint appraisals, as the HTTP load does.
+const pickID = `\set id 1 + :client_id + :clients * random(0, :per - 1)` + "\n"
+
+func writeScripts(dir string, fx *benchFixture) (benchScripts, error) {
+	reference := pickID + `BEGIN;
+SELECT state, version FROM appraisals WHERE id = :id FOR UPDATE \gset
+UPDATE appraisals SET state = 'returned', version = :version + 1, updated_at = now() WHERE id = :id;
+INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name, actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash) VALUES (:id, :version + 1, now(), ` + strconv.FormatInt(fx.reviewerID, 10) + `, 'Bench reviewer', 'reviewer', 'request_supplement', 'submitted', 'returned', 'Bổ sung hồ sơ', NULL, 'p', 'h');
+COMMIT;
+`
+	// The product's own statements, with what it binds written in.
+	write := db.PostgresTransitionWriteSQL
+	for _, p := range []struct{ param, value string }{
+		{"$20", "ARRAY[-1,1]"}, {"$19", "ARRAY['2026-01-01','2026-01-01']"}, {"$18", "ARRAY['submitted','returned']"},
+		{"$17", "ARRAY['state','state']"}, {"$16", "ARRAY['submitted','submitted']"}, {"$15", "'p'"}, {"$14", "NULL"},
+		{"$13", "'Bổ sung hồ sơ'"}, {"$12", "'submitted'"}, {"$11", "'request_supplement'"}, {"$10", "'reviewer'"},
+		{"$9", "'Bench reviewer'"}, {"$8", strconv.FormatInt(fx.reviewerID, 10)}, {"$7", ":id"}, {"$6", "'h'"},
+		{"$5", "now()"}, {"$4", "NULL"}, {"$3", "NULL"}, {"$2", "(:version + 1)"}, {"$1", "'returned'"},
+	} {
+		write = strings.ReplaceAll(write, p.param, p.value)
+	}
+	product := pickID + "BEGIN;\n" + strings.ReplaceAll(db.TransitionLockSQL, "$1", ":id") + " \\gset\n" +
+		strings.Join(strings.Fields(write), " ") + ";\nCOMMIT;\n"
+	s := benchScripts{reference: filepath.Join(dir, "reference.sql"), product: filepath.Join(dir, "product.sql")}
+	if err := os.WriteFile(s.reference, []byte(reference), 0o644); err != nil {
+		return s, err
+	}
+	return s, os.WriteFile(s.product, []byte(product), 0o644)
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+func runPgbench(ctx context.Context, pgbench, dsn, script, dir string, clients, appraisals int, d time.Duration) (measure, error) {
+	prefix := filepath.Join(dir, fmt.Sprintf("log-%d-%s", clients, strings.TrimSuffix(filepath.Base(script), ".sql")))
+	cmd := exec.CommandContext(ctx, pgbench, "-n", "-M", "extended", "-f", script,
+		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 4)), "-T", strconv.Itoa(int(d.Seconds())),
+		"-D", "clients="+strconv.Itoa(clients), "-D", "per="+strconv.Itoa(appraisals/clients),
+		"-l", "--log-prefix", prefix, dsn)
+	cmd.Dir = dir
+	var outBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+	if err := cmd.Run(); err != nil {
+		return measure{}, fmt.Errorf("pgbench %s: %w\n%s", filepath.Base(script), err, outBuf.String())
+	}
+	m := tpsLine.FindStringSubmatch(outBuf.String())
+	if m == nil {
+		return measure{}, fmt.Errorf("pgbench printed no tps:\n%s", outBuf.String())
+	}
+	tps, _ := strconv.ParseFloat(m[1], 64)
+	logs, _ := filepath.Glob(prefix + ".*")
+	var lat []time.Duration
+	for _, l := range logs {
+		f, err := os.Open(l)
+		if err != nil {
+			return measure{}, err
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) >= 3 {
+				us, _ := strconv.ParseInt(fields[2], 10, 64)
+				lat = append(lat, time.Duration(us)*time.Microsecond)
+			}
+		}
+		f.Close()
+	}
+	p50, p99 := percentiles(lat)
+	return measure{tps: tps, p50: p50, p99: p99}, nil
+}
+
+func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+}
+
+type benchServer struct {
+	url string
+	cmd *exec.Cmd
+}
+
+// startBenchServer runs `serve` of this binary on a free port, logging
+// warnings only (as a loaded production server might), and waits until it
+// answers /readyz.
+func startBenchServer(ctx context.Context, exe, dsn string) (*benchServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.CommandContext(ctx, exe, "serve", "--db", dsn, "--addr", addr, "--log-level", "warn")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, url: "http://" + addr}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(s.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+	}
+	cmd.Process.Kill()
+	return nil, fmt.Errorf("the bench server did not start")
+}
+
+// stop ends the server and returns its peak resident memory in KiB.
+func (s *benchServer) stop() int64 {
+	var peak int64
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") {
+				peak, _ = strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			}
+		}
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	s.cmd.Wait()
+	return peak
+}
+
+// driveHTTP fires transitions with clients concurrent clients for d. Each
+// client owns its own appraisals, so nothing conflicts: every request
+// should commit. A client alternates request_supplement (reviewer) and
+// resubmit (applicant) on each of its appraisals.
+func driveHTTP(ctx context.Context, base string, fx *benchFixture, clients int, d time.Duration) measure {
+	transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	supplement := []byte(`{"trigger":"request_supplement","comment":"Bổ sung hồ sơ"}`)
+	resubmit := []byte(`{"trigger":"resubmit"}`)
+	deadline := time.Now().Add(d)
+	lats := make([][]time.Duration, clients)
+	errs := make([]int, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []int64
+			for i := c; i < len(fx.ids); i += clients {
+				mine = append(mine, fx.ids[i])
+			}
+			returned := make([]bool, len(mine))
+			for k := 0; time.Now().Before(deadline) && ctx.Err() == nil; k++ {
+				i := k % len(mine)
+				body, token := supplement, fx.reviewer
+				if returned[i] {
+					body, token = resubmit, fx.applicant
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost,
+					base+"/api/v1/appraisals/"+strconv.FormatInt(mine[i], 10)+"/transitions", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs[c]++
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs[c]++
+					if resp.StatusCode == http.StatusConflict {
+						returned[i] = !returned[i] // it was in the other state
+					}
+					continue
+				}
+				lats[c] = append(lats[c], time.Since(start))
+				returned[i] = !returned[i]
+			}
+		}()
+	}
+	wg.Wait()
+	var all []time.Duration
+	m := measure{}
+	for c := range clients {
+		all = append(all, lats[c]...)
+		m.errors += errs[c]
+	}
+	m.tps = float64(len(all)) / d.Seconds()
+	m.p50, m.p99 = percentiles(all)
+	return m
+}
