@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,13 +12,21 @@ import (
 	"github.com/appraisal/appraisal/engine"
 )
 
-// The transition is the hot path: one transaction, as few round trips as
-// the guarantees allow. On PostgreSQL that is BEGIN, the locking read, one
-// statement that writes the row, the event and the report deltas, COMMIT.
+// The transition is the hot path: as few round trips as the guarantees
+// allow. On PostgreSQL that is two: read the row, then one statement that
+// writes the row only if it is still at the version read, with its event
+// and report deltas. One statement is one transaction: all of it commits,
+// durably, or none. If another transition won in between, read again and
+// decide again (optimistic concurrency: no lock is held across the
+// decision, so no transaction waits on Go code). SQLite, in process, takes
+// the write lock at BEGIN IMMEDIATE and writes in three plain statements.
 
-// TransitionLockSQL reads and locks the appraisal ($1 is its id); on
-// SQLite without FOR UPDATE (BEGIN IMMEDIATE holds the write lock).
-const TransitionLockSQL = `SELECT ` + appraisalColumns + appraisalFrom + ` WHERE a.id = $1 FOR UPDATE OF a`
+// TransitionReadSQL reads the appraisal ($1 is its id).
+const TransitionReadSQL = `SELECT ` + appraisalColumns + appraisalFrom + ` WHERE a.id = $1`
+
+// maxTransitionAttempts bounds the re-reads when other transitions keep
+// winning the same row; each lost attempt means another one committed.
+const maxTransitionAttempts = 20
 
 // PostgresTransitionWriteSQL writes a transition in one statement: the
 // row (only if it is still at the version read), its event and its report
@@ -35,60 +44,82 @@ const PostgresTransitionWriteSQL = `WITH u AS (
 )
 SELECT count(*) FROM u`
 
-// Transition fires one trigger: in one transaction it locks the row, checks
-// visibility and If-Match, fires the trigger on a fresh machine, writes the
-// new state and version, appends the event linked to the previous one and
-// the report deltas. Errors: ENOTFOUND (no such appraisal, or another
-// applicant's), EPRECONDITION, and engine.Fire's.
+// Transition fires one trigger: it reads the row, checks visibility and
+// If-Match, fires the trigger on a fresh machine, and writes the new state
+// and version, the event linked to the previous one and the report deltas
+// together, only if no other transition came first (else it starts again).
+// Errors: ENOTFOUND (no such appraisal, or another applicant's),
+// EPRECONDITION, and engine.Fire's.
 func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error) {
-	var a *engine.Appraisal
-	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		lock := TransitionLockSQL
-		if d.Engine == SQLite {
-			lock = strings.TrimSuffix(lock, " FOR UPDATE OF a")
-		}
-		var r appraisalRow
-		if err := tx.GetContext(ctx, &r, tx.Rebind(strings.ReplaceAll(lock, "$1", "?")), req.AppraisalID); err != nil {
-			return notFound(err, req.AppraisalID)
-		}
-		a = r.appraisal()
-		if !a.VisibleTo(req.Actor) {
-			return engine.Errorf(engine.ENOTFOUND, "no appraisal %d", req.AppraisalID)
-		}
-		if req.IfVersion != 0 && req.IfVersion != a.Version {
-			return engine.Errorf(engine.EPRECONDITION, "If-Match names version %d; the appraisal is at version %d", req.IfVersion, a.Version)
-		}
-		def, err := catalog.Definition(a.Workflow)
-		if err != nil {
-			return fmt.Errorf("appraisal %d: %w", a.ID, err)
-		}
-		to, err := engine.Fire(ctx, def, a.Subject(), req.Actor, req.Trigger, req.Input)
-		if err != nil {
+	if d.Engine == SQLite {
+		var a *engine.Appraisal
+		err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			a, err = d.transition(ctx, tx, catalog, req, d.writeTransitionSQLite)
 			return err
+		})
+		return a, err
+	}
+	for attempt := 1; ; attempt++ {
+		a, err := d.transition(ctx, d.DB, catalog, req, d.writeTransitionPostgres)
+		if !errors.Is(err, errVersionMoved) {
+			return a, mapError(err)
 		}
-		now := d.now()
-		ev := engine.Event{AppraisalID: a.ID, Seq: a.Version + 1, At: now, Actor: req.Actor,
-			Trigger: req.Trigger, FromState: a.State, ToState: to,
-			Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
-		ev.Hash = engine.ComputeHash(a, &ev)
-		before := *a
-		a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
-		if ev.Outcome != "" {
-			a.Outcome, a.AppraisedAt = ev.Outcome, now
+		if attempt == maxTransitionAttempts {
+			return nil, fmt.Errorf("appraisal %d: %d transitions in a row lost to others", req.AppraisalID, attempt)
 		}
-		deltas := engine.ReportDeltas(&before, a)
-		if d.Engine == Postgres {
-			return d.writeTransitionPostgres(ctx, tx, a, &ev, deltas)
-		}
-		return d.writeTransitionSQLite(ctx, tx, a, &ev, deltas)
-	})
+	}
+}
+
+// errVersionMoved: another transition committed between the read and the write.
+var errVersionMoved = errors.New("the appraisal moved on since it was read")
+
+// querier is what a transition needs: a transaction or the pool.
+type querier interface {
+	sqlx.QueryerContext
+	sqlx.ExecerContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+type transitionWriter func(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error
+
+func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, req engine.TransitionRequest, write transitionWriter) (*engine.Appraisal, error) {
+	var r appraisalRow
+	if err := q.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID); err != nil {
+		return nil, notFound(err, req.AppraisalID)
+	}
+	a := r.appraisal()
+	if !a.VisibleTo(req.Actor) {
+		return nil, engine.Errorf(engine.ENOTFOUND, "no appraisal %d", req.AppraisalID)
+	}
+	if req.IfVersion != 0 && req.IfVersion != a.Version {
+		return nil, engine.Errorf(engine.EPRECONDITION, "If-Match names version %d; the appraisal is at version %d", req.IfVersion, a.Version)
+	}
+	def, err := catalog.Definition(a.Workflow)
 	if err != nil {
+		return nil, fmt.Errorf("appraisal %d: %w", a.ID, err)
+	}
+	to, err := engine.Fire(ctx, def, a.Subject(), req.Actor, req.Trigger, req.Input)
+	if err != nil {
+		return nil, err
+	}
+	now := d.now()
+	ev := engine.Event{AppraisalID: a.ID, Seq: a.Version + 1, At: now, Actor: req.Actor,
+		Trigger: req.Trigger, FromState: a.State, ToState: to,
+		Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
+	ev.Hash = engine.ComputeHash(a, &ev)
+	before := *a
+	a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
+	if ev.Outcome != "" {
+		a.Outcome, a.AppraisedAt = ev.Outcome, now
+	}
+	if err := write(ctx, q, a, &ev, engine.ReportDeltas(&before, a)); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func (d *DB) writeTransitionPostgres(ctx context.Context, tx *sqlx.Tx, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
+func (d *DB) writeTransitionPostgres(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
 	cols := make([][]string, 4)
 	var ns []int64
 	for _, r := range deltas {
@@ -96,7 +127,7 @@ func (d *DB) writeTransitionPostgres(ctx context.Context, tx *sqlx.Tx, a *engine
 		ns = append(ns, r.N)
 	}
 	var n int
-	err := tx.QueryRowxContext(ctx, PostgresTransitionWriteSQL,
+	err := q.QueryRowxContext(ctx, PostgresTransitionWriteSQL,
 		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), a.UpdatedAt, ev.Hash, a.ID,
 		ev.Actor.ID, ev.Actor.Name, ev.Actor.Role, ev.Trigger, nullable(ev.FromState), nullable(ev.Comment),
 		nullable(ev.Outcome), ev.PrevHash,
@@ -105,13 +136,13 @@ func (d *DB) writeTransitionPostgres(ctx context.Context, tx *sqlx.Tx, a *engine
 		return fmt.Errorf("writing transition %d of appraisal %d: %w", ev.Seq, a.ID, err)
 	}
 	if n != 1 {
-		// The row is locked, so this means a bug or a hand edit, never a race.
-		return fmt.Errorf("appraisal %d changed under its lock", a.ID)
+		return errVersionMoved
 	}
 	return nil
 }
 
-func (d *DB) writeTransitionSQLite(ctx context.Context, tx *sqlx.Tx, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
+func (d *DB) writeTransitionSQLite(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
+	tx := q.(*sqlx.Tx)
 	res, err := tx.ExecContext(ctx, `UPDATE appraisals SET state = ?, version = ?, outcome = ?,
 		appraised_at = ?, updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`,
 		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), d.timeArg(a.UpdatedAt), ev.Hash, a.ID, a.Version-1)
@@ -119,7 +150,8 @@ func (d *DB) writeTransitionSQLite(ctx context.Context, tx *sqlx.Tx, a *engine.A
 		return fmt.Errorf("updating appraisal %d: %w", a.ID, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("appraisal %d changed under its lock (%d rows, %v)", a.ID, n, err)
+		// BEGIN IMMEDIATE holds the write lock: a bug or a hand edit, never a race.
+		return fmt.Errorf("appraisal %d changed under the write lock (%d rows, %v)", a.ID, n, err)
 	}
 	if err := d.insertEvent(ctx, tx, ev); err != nil {
 		return err

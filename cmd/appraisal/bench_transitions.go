@@ -299,8 +299,8 @@ COMMIT;
 	} {
 		write = strings.ReplaceAll(write, p.param, p.value)
 	}
-	product := pickID + "BEGIN;\n" + strings.ReplaceAll(db.TransitionLockSQL, "$1", ":id") + " \\gset\n" +
-		strings.Join(strings.Fields(write), " ") + ";\nCOMMIT;\n"
+	product := pickID + strings.ReplaceAll(db.TransitionReadSQL, "$1", ":id") + " \\gset\n" +
+		strings.Join(strings.Fields(write), " ") + ";\n"
 	s := benchScripts{reference: filepath.Join(dir, "reference.sql"), product: filepath.Join(dir, "product.sql")}
 	if err := os.WriteFile(s.reference, []byte(reference), 0o644); err != nil {
 		return s, err
