@@ -23,7 +23,7 @@ import (
 
 // env is one API server on a fresh database, driven over real HTTP.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	d      *db.DB
 	srv    *httptest.Server
 	check  func(t testing.TB, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte)
@@ -41,7 +41,7 @@ func eachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: "SKHCN",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
