@@ -67,21 +67,41 @@ func (r *appraisalRow) appraisal() *engine.Appraisal {
 // its first event, in one transaction. unit is the receiving unit's code.
 // Returns EFORBIDDEN when actor may not submit, EINVALID for a bad dossier.
 func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, dossier engine.Dossier) (*engine.Appraisal, error) {
+	a, _, err := d.createAppraisal(ctx, def, unit, actor, dossier, nil)
+	return a, err
+}
+
+// createAppraisal is CreateAppraisal and, given a key, CreateAppraisalOnce:
+// the key is claimed in the same transaction, so it is stored only with the
+// appraisal it made.
+func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor,
+	dossier engine.Dossier, key *engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error) {
 	if err := engine.CheckCreate(def, actor); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	dossier.Normalize()
 	if err := dossier.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	now := d.now()
-	a := &engine.Appraisal{
+	a = &engine.Appraisal{
 		Workflow: def.Ref(), State: def.Initial, Version: 1, Dossier: dossier,
 		ApplicantID: actor.ID, ApplicantName: actor.Name, SubmittedAt: now, UpdatedAt: now,
 	}
 	ev := engine.Event{Seq: 1, At: now, Actor: actor, Trigger: def.CreationTrigger().Name,
 		ToState: def.Initial, PrevHash: engine.GenesisHash}
-	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = d.inTx(ctx, func(tx *sqlx.Tx) error {
+		if key != nil {
+			claimed, err := d.claimIdempotencyKey(ctx, tx, actor.ID, key, now)
+			if err != nil {
+				return err
+			}
+			if !claimed {
+				a, err = d.replayIdempotencyKey(ctx, tx, actor.ID, key)
+				replayed = err == nil
+				return err
+			}
+		}
 		day := now.In(engine.VietnamTime).Format("2006-01-02")
 		var seq int64
 		err := tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO dossier_sequences (unit, day, last) VALUES (?, ?, 1)
@@ -109,12 +129,17 @@ func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit s
 		if err := d.insertEvent(ctx, tx, &ev); err != nil {
 			return err
 		}
+		if key != nil {
+			if err := d.bindIdempotencyKey(ctx, tx, actor.ID, key, a.ID); err != nil {
+				return err
+			}
+		}
 		return d.insertDeltas(ctx, tx, engine.ReportDeltas(nil, a))
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return a, nil
+	return a, replayed, nil
 }
 
 func (d *DB) insertEvent(ctx context.Context, tx *sqlx.Tx, e *engine.Event) error {

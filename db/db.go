@@ -5,16 +5,21 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite" // also registers the "sqlite" driver
@@ -65,6 +70,12 @@ func ParseDSN(dsn string) (Engine, string, error) {
 		"&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_txlock=immediate", nil
 }
 
+// PostgresPoolSize is how many connections one process opens at most.
+// Several processes (and, in tests, many databases at once) share the
+// server's max_connections, 100 by default; ten keep two PostgreSQL cores
+// busy with group commits, as bench transitions shows.
+const PostgresPoolSize = 10
+
 // Open connects to dsn (see ParseDSN). It does not migrate: call Migrate,
 // or CheckSchema to refuse a schema that is behind.
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -77,6 +88,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case Postgres:
 		d.DB, err = sqlx.Open("postgres", driverDSN)
 		d.lockRow = " FOR UPDATE OF a" // the appraisal only, not its applicant's users row
+		// Keep as many idle connections as may be open: database/sql keeps
+		// two by default, so a busy server would open and close a
+		// PostgreSQL connection (a process) per request.
+		d.SetMaxOpenConns(PostgresPoolSize)
+		d.SetMaxIdleConns(PostgresPoolSize)
+		d.SetConnMaxIdleTime(5 * time.Minute)
 	case SQLite:
 		d.DB, err = sqlx.Open("sqlite", driverDSN)
 		// One connection: SQLite has one writer at a time anyway, and a single
@@ -102,8 +119,10 @@ func (d *DB) provider() (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if d.Engine == Postgres {
 		dialect = goose.DialectPostgres
-		// Several server processes may start at once: one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Several server processes may start at once: one migrates, the others
+		// wait. They try the lock every second, not goose's default 5 s, so
+		// they are up a second after the one migrating; 5 minutes in all.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}
@@ -251,6 +270,10 @@ func mapError(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.Errorf(engine.ENOTFOUND, "not found")
 	}
+	if unreachable(err) {
+		// Both wrapped: the code decides the status, the cause is logged.
+		return fmt.Errorf("%w: %w", engine.Errorf(engine.EUNAVAILABLE, "the database cannot be reached; try again shortly"), err)
+	}
 	var pqErr *pq.Error
 	var sqliteErr *sqlite.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" ||
@@ -259,4 +282,26 @@ func mapError(err error) error {
 		return engine.Errorf(engine.ECONFLICT, "a record with that key exists already")
 	}
 	return err
+}
+
+// unreachable reports whether err says the database could not be reached
+// or the connection broke: an outage to wait out, not a fault in the request
+// or in the code. database/sql has already retried what was safe to retry.
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &opErr):
+		return true
+	case errors.As(err, &pqErr):
+		switch pqErr.Code {
+		case pqerror.AdminShutdown, pqerror.CrashShutdown, pqerror.CannotConnectNow, pqerror.TooManyConnections:
+			return true
+		}
+		return pqErr.Code.Class() == pqerror.ClassConnectionException
+	}
+	return false
 }

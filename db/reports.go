@@ -56,7 +56,7 @@ func (d *DB) sumCounts(ctx context.Context, event, dim, key string, p engine.Per
 		var k string
 		var n int64
 		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
+			return nil, mapError(err)
 		}
 		if n != 0 {
 			out[k] = n

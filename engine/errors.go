@@ -17,6 +17,7 @@ const (
 	ENOTFOUND       Code = "not_found"       // no such record, or not the caller's to see
 	EPRECONDITION   Code = "precondition"    // If-Match named another version
 	EUNAUTHORIZED   Code = "unauthorized"    // no or bad credentials
+	EUNAVAILABLE    Code = "unavailable"     // the database cannot be reached for now: retry later
 	EINTERNAL       Code = "internal"        // anything else
 )
 

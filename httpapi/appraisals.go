@@ -125,6 +125,10 @@ func (s *Server) createAppraisal(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	key, keyed, err := idempotencyKey(r, &req)
+	if err != nil {
+		return err
+	}
 	actor := actorOf(r)
 	def, err := s.catalog.Latest(workflows.TechnologyAppraisal)
 	if err != nil {
@@ -137,20 +141,31 @@ func (s *Server) createAppraisal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.store.CreateAppraisal(r.Context(), def, s.unitCode, actor, d)
+	var a *engine.Appraisal
+	replayed := false
+	if keyed {
+		a, replayed, err = s.store.CreateAppraisalOnce(r.Context(), def, s.unitCode, actor, d, key)
+	} else {
+		a, err = s.store.CreateAppraisal(r.Context(), def, s.unitCode, actor, d)
+	}
 	if err != nil {
 		return err
+	}
+	if replayed {
+		w.Header().Set(idempotentReplayedHeader, "true")
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/appraisals/%d", a.ID))
 	s.writeAppraisal(w, r, http.StatusCreated, a)
 	return nil
 }
 
-// appraisalID reads {id}; the route admits digits only, so the one failure
-// is a number too large, which names no appraisal either.
+// appraisalID reads {id}; the route admits digits only. A number too
+// large names no appraisal, and neither does one written with leading
+// zeros: an appraisal has one address, 7 and never 007.
 func appraisalID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
-	if err != nil || id <= 0 {
+	raw := mux.Vars(r)["id"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, engine.Errorf(engine.ENOTFOUND, "no appraisal %s", mux.Vars(r)["id"])
 	}
 	return id, nil
@@ -231,7 +246,8 @@ func parseIfMatch(h string) (int, error) {
 		return 0, badRequest(`If-Match must be one entity tag as sent in ETag, such as "3"`)
 	}
 	v, err := strconv.Atoi(h[1 : len(h)-1])
-	if err != nil || v < 1 {
+	// Entity tags compare as strings: "03" and "+3" are not "3".
+	if err != nil || v < 1 || etag(v) != h {
 		return -1, nil // a well-formed tag that names no version of ours
 	}
 	return v, nil
@@ -361,7 +377,11 @@ func decodeCursor(c string) (int64, error) {
 
 func (s *Server) listAppraisals(w http.ResponseWriter, r *http.Request) error {
 	actor := actorOf(r)
-	f, err := s.listFilter(r.URL.Query(), actor)
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.listFilter(q, actor)
 	if err != nil {
 		return err
 	}
@@ -383,4 +403,15 @@ func (s *Server) listAppraisals(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{"items": items, "next_cursor": next})
 	return nil
+}
+
+// strictQuery parses r's query string, refusing a malformed one: url.Query
+// silently drops a pair with a bad escape or a semicolon, which would
+// answer as if that filter had not been given.
+func strictQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "the query string is malformed: %v", err)
+	}
+	return q, nil
 }

@@ -31,8 +31,13 @@ var statusOf = map[engine.Code]int{
 	engine.ENOTFOUND:       http.StatusNotFound,
 	engine.EPRECONDITION:   http.StatusPreconditionFailed,
 	engine.EUNAUTHORIZED:   http.StatusUnauthorized,
+	engine.EUNAVAILABLE:    http.StatusServiceUnavailable,
 	engine.EINTERNAL:       http.StatusInternalServerError,
 }
+
+// retryAfter is the Retry-After of a 503, in seconds: the pool reconnects
+// on the next request once the database is back, so a second is enough.
+const retryAfter = "1"
 
 // httpError is a failure of the HTTP exchange itself (malformed JSON, a
 // body too large), before the domain sees the request.
@@ -58,6 +63,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Detail, p.Field = statusOf[de.Code], de.Message, de.Field
 		if de.Code == engine.ECONFLICT {
 			p.PermittedTriggers = append([]string{}, de.Permitted...)
+		}
+		if de.Code == engine.EUNAVAILABLE {
+			// The outcome of a write cut off at its commit is unknown: the
+			// client re-reads, and If-Match makes its retry safe.
+			w.Header().Set("Retry-After", retryAfter)
+			s.log.WarnContext(r.Context(), "database unavailable", append(logAttrs(r), "err", err, "method", r.Method, "path", r.URL.Path)...)
 		}
 	default:
 		p.Status, p.Detail = http.StatusInternalServerError, "internal error; quote the request id when reporting it"

@@ -107,7 +107,10 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err := staffOnly(r); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
 	if err := checkParams(q, "by", "event", "from", "to"); err != nil {
 		return err
 	}
@@ -309,7 +312,10 @@ func (s *Server) reportForm07(w http.ResponseWriter, r *http.Request) error {
 	if err := staffOnly(r); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
 	if err := checkParams(q, "year", "from", "to"); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -28,6 +29,7 @@ import (
 type Store interface {
 	ActorByTokenHash(ctx context.Context, hash string) (engine.Actor, error)
 	CreateAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, d engine.Dossier) (*engine.Appraisal, error)
+	CreateAppraisalOnce(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, d engine.Dossier, key engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error)
 	Appraisal(ctx context.Context, id int64) (*engine.Appraisal, error)
 	Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error)
 	Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error)
@@ -44,6 +46,11 @@ type Config struct {
 	// UnitCode is the receiving unit's code, the first part of dossier codes.
 	UnitCode string
 	Logger   *slog.Logger
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; any other peer is the client itself. None by default.
+	TrustedProxies []netip.Prefix
+	// Now is the clock that slows failed authentication; nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -55,6 +62,9 @@ type Server struct {
 	router   *mux.Router
 	metrics  *metrics
 	graphs   *graphRenderer
+	// clients and authFailures slow repeated failed authentication.
+	clients      clientResolver
+	authFailures *authFailures
 }
 
 var unitCodePattern = regexp.MustCompile(`^[A-Z0-9]{2,20}$`)
@@ -76,14 +86,21 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{store: cfg.Store, catalog: cfg.Catalog, unitCode: cfg.UnitCode, log: cfg.Logger,
-		router: mux.NewRouter(), metrics: newMetrics(), graphs: &graphRenderer{}}
+		router: mux.NewRouter(), metrics: newMetrics(), graphs: &graphRenderer{},
+		clients:      clientResolver{trusted: cfg.TrustedProxies},
+		authFailures: newAuthFailures(AuthFailureLimit, AuthFailureWindow, authClientsTracked, cfg.Now)}
 	s.routes()
 	return s, nil
 }
 
 func (s *Server) routes() {
 	r := s.router
-	r.Use(s.requestIDs, s.recoverPanics, s.observe, securityHeaders)
+	// Match the path as sent: no cleaning of dot segments or double slashes
+	// (mux would answer them with a bare redirect), and %2F stays part of a
+	// segment instead of becoming a separator.
+	r.SkipClean(true)
+	r.UseEncodedPath()
+	r.Use(s.requestIDs, s.recoverPanics, s.observe, securityHeaders, s.limitBodies)
 	// mux runs middleware only on matched routes; these two get the chain by hand.
 	r.NotFoundHandler = s.withMiddleware(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return engine.Errorf(engine.ENOTFOUND, "no such resource: %s", r.URL.Path)
@@ -298,6 +315,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.store.PingContext(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", append(logAttrs(r), "err", err)...)
+		w.Header().Set("Retry-After", retryAfter)
 		writeJSON(w, http.StatusServiceUnavailable, "application/problem+json", problem{
 			Type: "urn:appraisal:problem:service-unavailable", Title: http.StatusText(http.StatusServiceUnavailable),
 			Status: http.StatusServiceUnavailable, Detail: "the database cannot be reached", RequestID: requestID(r.Context())})

@@ -12,8 +12,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -95,7 +98,7 @@ func open(ctx context.Context, opts *options, migrate bool) (*db.DB, error) {
 }
 
 func serveCmd(ctx context.Context, opts *options) *cobra.Command {
-	var addr, unit string
+	var addr, unit, trustedProxies string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP API (migrates the schema first)",
@@ -104,12 +107,17 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 			if err := httpapi.CheckUnitCode(unit); err != nil {
 				return fmt.Errorf("--unit-code: %w", err)
 			}
+			proxies, err := httpapi.ParseTrustedProxies(trustedProxies)
+			if err != nil {
+				return fmt.Errorf("--trusted-proxies: %w", err)
+			}
 			d, err := open(ctx, opts, true)
 			if err != nil {
 				return err
 			}
 			defer d.Close()
-			api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: unit, Logger: slog.Default()})
+			api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: unit, Logger: slog.Default(),
+				TrustedProxies: proxies})
 			if err != nil {
 				return err
 			}
@@ -120,6 +128,8 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", envOr("APPRAISAL_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT (env APPRAISAL_ADDR)")
 	cmd.Flags().StringVar(&unit, "unit-code", envOr("APPRAISAL_UNIT_CODE", "SKHCN"),
 		"receiving unit's code, first part of dossier codes (env APPRAISAL_UNIT_CODE)")
+	cmd.Flags().StringVar(&trustedProxies, "trusted-proxies", envOr("APPRAISAL_TRUSTED_PROXIES", ""),
+		"comma-separated CIDRs of proxies whose X-Forwarded-For names the client; default none (env APPRAISAL_TRUSTED_PROXIES)")
 	return cmd
 }
 
@@ -152,7 +162,8 @@ func serve(ctx context.Context, srv *http.Server) error {
 }
 
 // foldReports folds the report deltas that writes append into the kept
-// counts, every interval, so reports read few deltas.
+// counts, every interval, so reports read few deltas. It also deletes
+// expired idempotency keys, housekeeping of the same rhythm.
 func foldReports(ctx context.Context, d *db.DB, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -165,6 +176,11 @@ func foldReports(ctx context.Context, d *db.DB, interval time.Duration) {
 				slog.Warn("folding report counts", "err", err)
 			} else if n > 0 {
 				slog.Debug("folded report counts", "rows", n)
+			}
+			if n, err := d.DeleteExpiredIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("deleting expired idempotency keys", "err", err)
+			} else if n > 0 {
+				slog.Debug("deleted expired idempotency keys", "rows", n)
 			}
 		}
 	}
@@ -213,8 +229,74 @@ func usersCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Comma
 	add.Flags().StringVar(&role, "role", "", "applicant, reviewer, appraiser or admin (required)")
 	add.MarkFlagRequired("name")
 	add.MarkFlagRequired("role")
-	users.AddCommand(add)
+	users.AddCommand(add, usersListCmd(ctx, opts, stdout), usersRevokeCmd(ctx, opts, stdout))
 	return users
+}
+
+func usersListCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List users as a table: id, name, role, created, revoked (never a token or its hash)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := open(ctx, opts, false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			users, err := d.Users(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED\tREVOKED")
+			for _, u := range users {
+				revoked := "-"
+				if !u.Revoked.IsZero() {
+					revoked = u.Revoked.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, tableCell(u.Name), u.Role,
+					u.Created.UTC().Format(time.RFC3339), revoked)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// tableCell keeps a name on its line and in its column: a tab, a newline or
+// a terminal escape in a name turns into a space.
+func tableCell(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func usersRevokeCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
+	var id int64
+	cmd := &cobra.Command{
+		Use:   "revoke --id ID",
+		Short: "Revoke a user's API token at once; an unknown or already revoked user is an error",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := open(ctx, opts, false)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			u, err := d.RevokeUser(ctx, id)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(stdout, "revoked user %d (%s, %s): its token is refused from now on\n", u.ID, tableCell(u.Name), u.Role)
+			return err
+		},
+	}
+	cmd.Flags().Int64Var(&id, "id", 0, "the user's id, as `users list` shows it (required)")
+	cmd.MarkFlagRequired("id")
+	return cmd
 }
 
 func auditCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {

@@ -1,0 +1,20 @@
+-- +goose Up
+-- The Idempotency-Key of a submission, per user, kept engine.IdempotencyKeyTTL.
+-- Written in the transaction that creates the appraisal, so a key is never
+-- stored without the appraisal it made.
+CREATE TABLE idempotency_keys (
+    user_id          BIGINT NOT NULL REFERENCES users (id),
+    idempotency_key  TEXT NOT NULL,
+    -- hex SHA-256 of the canonical request body: a retry has the same one
+    request_hash     TEXT NOT NULL,
+    -- NULL only inside the creating transaction: the key is claimed first,
+    -- so a concurrent retry waits on it instead of creating a second appraisal
+    appraisal_id     BIGINT REFERENCES appraisals (id),
+    created_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (user_id, idempotency_key)
+);
+-- Expired keys are deleted by age.
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- +goose Down
+DROP TABLE idempotency_keys;
