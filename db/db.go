@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -55,7 +56,7 @@ type DB struct {
 func ParseDSN(dsn string) (Engine, string, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return Postgres, dsn, nil
+		return Postgres, withBinaryParameters(dsn), nil
 	case dsn == "", dsn == "sqlite:":
 		return "", "", fmt.Errorf("empty database: give postgres://... or sqlite:PATH")
 	}
@@ -75,6 +76,23 @@ func ParseDSN(dsn string) (Engine, string, error) {
 // server's max_connections, 100 by default; ten keep two PostgreSQL cores
 // busy with group commits, as bench transitions shows.
 const PostgresPoolSize = 10
+
+// withBinaryParameters turns on lib/pq's binary_parameters, unless the DSN
+// sets it: without it, every query with arguments costs two round trips
+// (prepare, then execute); with it, one.
+func withBinaryParameters(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // lib/pq will say what is wrong with it
+	}
+	q := u.Query()
+	if q.Has("binary_parameters") {
+		return dsn
+	}
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
 
 // Open connects to dsn (see ParseDSN). It does not migrate: call Migrate,
 // or CheckSchema to refuse a schema that is behind.

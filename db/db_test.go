@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -268,8 +269,18 @@ func TestParseDSN(t *testing.T) {
 				t.Fatalf("engine %q, want %q", e, c.engine)
 			}
 			if c.engine == db.Postgres {
-				if driver != c.dsn {
-					t.Fatalf("driver DSN %q, want the URL unchanged", driver)
+				// The URL as given, plus binary_parameters (one round trip a query).
+				u, err := url.Parse(driver)
+				if err != nil || u.Query().Get("binary_parameters") != "yes" {
+					t.Fatalf("driver DSN %q lacks binary_parameters=yes", driver)
+				}
+				q := u.Query()
+				q.Del("binary_parameters")
+				u.RawQuery = q.Encode()
+				given, _ := url.Parse(c.dsn)
+				given.RawQuery = given.Query().Encode()
+				if u.String() != given.String() {
+					t.Fatalf("driver DSN %q, want %q plus binary_parameters", driver, c.dsn)
 				}
 				return
 			}
