@@ -86,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{store: cfg.Store, catalog: cfg.Catalog, unitCode: cfg.UnitCode, log: cfg.Logger,
-		router: mux.NewRouter(), metrics: newMetrics(), graphs: &graphRenderer{},
+		router: mux.NewRouter(), metrics: newMetrics(), graphs: sharedGraphRenderer,
 		clients:      clientResolver{trusted: cfg.TrustedProxies},
 		authFailures: newAuthFailures(AuthFailureLimit, AuthFailureWindow, authClientsTracked, cfg.Now)}
 	s.routes()

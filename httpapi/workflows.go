@@ -89,11 +89,14 @@ func (s *Server) workflowGraph(w http.ResponseWriter, r *http.Request) error {
 
 // graphRenderer renders DOT to SVG in-process (Graphviz compiled to
 // WebAssembly): no system dependency. The runtime is made once, on first
-// use, and used by one request at a time.
+// use, and used by one request at a time in the whole process: go-graphviz
+// keeps process-wide state, so every Server shares the one renderer.
 type graphRenderer struct {
 	mu sync.Mutex
 	gv *graphviz.Graphviz
 }
+
+var sharedGraphRenderer = &graphRenderer{}
 
 func (g *graphRenderer) svg(ctx context.Context, dot string) ([]byte, error) {
 	g.mu.Lock()

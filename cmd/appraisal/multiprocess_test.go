@@ -688,8 +688,13 @@ func TestMultiProcess(t *testing.T) {
 				t.Fatalf("kill -9 the server at %s: %v", victim.addr, err)
 			}
 			<-victim.done
-			// Same address and database, as a supervisor restarts it.
+			// Same address and database, as a supervisor restarts it; again
+			// if another socket took the port meanwhile, as may happen.
 			restarted, err := launchServer(t, dsn, nil, "--addr", victim.addr)
+			for try := 1; err != nil && strings.Contains(err.Error(), "address already in use") && try < 5; try++ {
+				time.Sleep(500 * time.Millisecond)
+				restarted, err = launchServer(t, dsn, nil, "--addr", victim.addr)
+			}
 			if err != nil {
 				cancel()
 				run.wait()

@@ -108,6 +108,10 @@ func (p *pgProxy) cut() int {
 func (p *pgProxy) restore(t *testing.T) {
 	t.Helper()
 	ln, err := net.Listen("tcp", p.addr)
+	for try := 1; err != nil && try < 5; try++ { // another socket may hold the port a moment
+		time.Sleep(500 * time.Millisecond)
+		ln, err = net.Listen("tcp", p.addr)
+	}
 	if err != nil {
 		t.Fatalf("listening again on %s: %v", p.addr, err)
 	}
@@ -227,7 +231,7 @@ func TestPostgresOutage(t *testing.T) {
 	own = append(own,
 		loadRecord{op: "fire", actor: reviewer, appraisalID: a.ID, trigger: "review", version: b.Version, status: http.StatusOK},
 		loadRecord{op: "create", actor: applicant, appraisalID: c.ID, version: c.Version, code: c.Code, status: http.StatusCreated})
-	time.Sleep(time.Second) // the load goes on after the recovery
+	time.Sleep(2 * time.Second) // the load goes on after the recovery, past its clients' Retry-After
 	cancel()
 	records := run.wait()
 	select {

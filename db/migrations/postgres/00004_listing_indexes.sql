@@ -13,8 +13,10 @@ CREATE INDEX appraisals_stage ON appraisals (stage, id);
 -- +goose StatementBegin
 DO $$
 BEGIN
-    CREATE EXTENSION IF NOT EXISTS pg_trgm;
-    EXECUTE 'CREATE INDEX appraisals_search ON appraisals USING gin (search_text gin_trgm_ops)';
+    -- In public, not the schema being migrated: one database may hold
+    -- several schemas, and the extension is one per database.
+    CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+    EXECUTE 'CREATE INDEX appraisals_search ON appraisals USING gin (search_text public.gin_trgm_ops)';
 EXCEPTION WHEN OTHERS THEN
     RAISE WARNING 'no trigram index for the q filter (%); q will scan', SQLERRM;
 END
