@@ -44,9 +44,6 @@ var migrations embed.FS
 type DB struct {
 	*sqlx.DB
 	Engine Engine
-	// lockRow is appended to the select of a row to be changed: PostgreSQL
-	// locks it; SQLite has already taken the write lock at BEGIN IMMEDIATE.
-	lockRow string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -105,7 +102,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	switch eng {
 	case Postgres:
 		d.DB, err = sqlx.Open("postgres", driverDSN)
-		d.lockRow = " FOR UPDATE OF a" // the appraisal only, not its applicant's users row
 		// Keep as many idle connections as may be open: database/sql keeps
 		// two by default, so a busy server would open and close a
 		// PostgreSQL connection (a process) per request.

@@ -97,7 +97,7 @@ func TestStoreUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	d := &DB{DB: x, Engine: Postgres, lockRow: " FOR UPDATE OF a", Now: time.Now}
+	d := &DB{DB: x, Engine: Postgres, Now: time.Now}
 
 	ctx := context.Background()
 	catalog := workflows.Embedded()
