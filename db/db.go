@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -46,6 +47,26 @@ type DB struct {
 	Engine Engine
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// stmts holds prepared statements of the hot path (query → *sqlx.Stmt).
+	stmts sync.Map
+}
+
+// prepared returns query prepared once for the pool: each connection then
+// binds and executes it in one round trip, with its plan cached, instead
+// of parsing and planning it again on every request.
+func (d *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := d.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := d.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if prev, loaded := d.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // ParseDSN tells the engine of a --db value and returns the driver's DSN:

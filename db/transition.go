@@ -85,7 +85,16 @@ type transitionWriter func(ctx context.Context, q querier, a *engine.Appraisal, 
 
 func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, req engine.TransitionRequest, write transitionWriter) (*engine.Appraisal, error) {
 	var r appraisalRow
-	if err := q.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID); err != nil {
+	var err error
+	if tx, ok := q.(*sqlx.Tx); ok {
+		err = tx.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID)
+	} else {
+		var st *sqlx.Stmt
+		if st, err = d.prepared(ctx, TransitionReadSQL); err == nil {
+			err = st.GetContext(ctx, &r, req.AppraisalID)
+		}
+	}
+	if err != nil {
 		return nil, notFound(err, req.AppraisalID)
 	}
 	a := r.appraisal()
@@ -126,8 +135,12 @@ func (d *DB) writeTransitionPostgres(ctx context.Context, q querier, a *engine.A
 		cols[0], cols[1], cols[2], cols[3] = append(cols[0], r.Event), append(cols[1], r.Dim), append(cols[2], r.Value), append(cols[3], r.Day)
 		ns = append(ns, r.N)
 	}
+	st, err := d.prepared(ctx, PostgresTransitionWriteSQL)
+	if err != nil {
+		return err
+	}
 	var n int
-	err := q.QueryRowxContext(ctx, PostgresTransitionWriteSQL,
+	err = st.QueryRowxContext(ctx,
 		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), a.UpdatedAt, ev.Hash, a.ID,
 		ev.Actor.ID, ev.Actor.Name, ev.Actor.Role, ev.Trigger, nullable(ev.FromState), nullable(ev.Comment),
 		nullable(ev.Outcome), ev.PrevHash,

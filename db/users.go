@@ -32,9 +32,11 @@ func (d *DB) CreateUser(ctx context.Context, name string, role engine.Role, toke
 func (d *DB) ActorByTokenHash(ctx context.Context, hash string) (engine.Actor, error) {
 	var a engine.Actor
 	var stored string
-	err := d.QueryRowxContext(ctx, d.Rebind(
-		`SELECT id, name, role, token_hash FROM users WHERE token_hash = ? AND revoked_at IS NULL`), hash).
-		Scan(&a.ID, &a.Name, &a.Role, &stored)
+	st, err := d.prepared(ctx, d.Rebind(`SELECT id, name, role, token_hash FROM users WHERE token_hash = ? AND revoked_at IS NULL`))
+	if err != nil {
+		return engine.Actor{}, err
+	}
+	err = st.QueryRowxContext(ctx, hash).Scan(&a.ID, &a.Name, &a.Role, &stored)
 	if err != nil {
 		if engine.ErrorCode(mapError(err)) == engine.ENOTFOUND {
 			return engine.Actor{}, engine.Errorf(engine.EUNAUTHORIZED, "unknown or revoked token")
