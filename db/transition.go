@@ -128,7 +128,9 @@ func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, 
 	return a, nil
 }
 
-func (d *DB) writeTransitionPostgres(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
+// writeTransitionPostgres runs on the pool, outside any transaction: its one
+// statement is the transaction.
+func (d *DB) writeTransitionPostgres(ctx context.Context, _ querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
 	cols := make([][]string, 4)
 	var ns []int64
 	for _, r := range deltas {
