@@ -44,10 +44,12 @@ const (
 // Calendar tells working days from days off. It is immutable once built, so
 // one value may be shared by any number of goroutines.
 //
-// Every day argument must be a valid "2006-01-02" day, as ParseDay accepts
-// and Day returns: the methods take validated days, and a malformed one is a
-// programming error that panics. Days in years the data does not cover (see
-// Years and Covers) count as if they had no holidays: Monday to Friday work.
+// Day arguments are "2006-01-02" days as ParseDay accepts and Day returns.
+// IsWorkingDay and Covers answer false for a malformed day, so they may test
+// raw input; AddWorkingDays and WorkingDaysBetween take validated days only,
+// and panic on a malformed one, as on the programming error it is. Days in
+// years the data does not cover (see Years and Covers) count as if they had
+// no holidays: Monday to Friday work.
 type Calendar struct {
 	holidays []Holiday // sorted by day
 	working  []Holiday // sorted by day
@@ -192,14 +194,17 @@ func ParseDay(s string) (string, error) {
 }
 
 // IsWorkingDay reports whether day is a working day: Monday to Friday and not
-// a holiday, or a declared working weekend.
+// a holiday, or a declared working weekend. A malformed day is no working
+// day: the answer is false.
 func (c *Calendar) IsWorkingDay(day string) bool {
-	return c.working1(mustDayNumber(day))
+	x, ok := parseDayNumber(day)
+	return ok && c.working1(x)
 }
 
 // AddWorkingDays returns the n-th working day after day, day itself not
 // counted: received on a Friday, 1 working day later is the next Monday
-// (when that is no holiday). For n <= 0 it returns day unchanged.
+// (when that is no holiday). For n <= 0 it returns day unchanged. It panics
+// past 9999-12-31.
 func (c *Calendar) AddWorkingDays(day string, n int) string {
 	x := mustDayNumber(day)
 	if n <= 0 {
@@ -238,9 +243,12 @@ func (c *Calendar) WorkingDaysBetween(from, to string) int {
 }
 
 // Covers reports whether the data has any entry in day's year, that is
-// whether the answers about that day rest on known holidays.
+// whether the answers about that day rest on known holidays; false for a
+// malformed day.
 func (c *Calendar) Covers(day string) bool {
-	mustDayNumber(day)
+	if _, ok := parseDayNumber(day); !ok {
+		return false
+	}
 	return slices.Contains(c.Years(), dayYear(day))
 }
 
