@@ -37,12 +37,19 @@ type appraisalRow struct {
 	UpdatedAt        timestamp `db:"updated_at"`
 	AppraisedAt      timestamp `db:"appraised_at"`
 	LastHash         string    `db:"last_hash"`
+	DueOn            *string   `db:"due_on"`
+	ClockPaused      bool      `db:"clock_paused"`
+	DaysLeft         int       `db:"days_left"`
+	TriggerDueOn     *string   `db:"trigger_due_on"`
+	Extensions       int       `db:"extensions"`
+	OnTime           *string   `db:"on_time"`
 }
 
 const appraisalColumns = `a.id, a.code, a.workflow_name, a.workflow_version, a.state, a.version,
 	a.project_name, a.investor, a.technology, a.stage, a.project_group, a.ownership, a.sector,
 	a.capital_vnd, a.investor_country, a.technology_origin, a.locality, a.applicant_id,
-	u.name AS applicant_name, a.outcome, a.submitted_at, a.updated_at, a.appraised_at, a.last_hash`
+	u.name AS applicant_name, a.outcome, a.submitted_at, a.updated_at, a.appraised_at, a.last_hash,
+	a.due_on, a.clock_paused, a.days_left, a.trigger_due_on, a.extensions, a.on_time`
 
 const appraisalFrom = ` FROM appraisals a JOIN users u ON u.id = a.applicant_id`
 
@@ -60,21 +67,24 @@ func (r *appraisalRow) appraisal() *engine.Appraisal {
 		ApplicantID: r.ApplicantID, ApplicantName: r.ApplicantName,
 		Outcome:     deref(r.Outcome),
 		SubmittedAt: r.SubmittedAt.Time, UpdatedAt: r.UpdatedAt.Time, AppraisedAt: r.AppraisedAt.Time,
+		Clock: engine.Clock{DueOn: deref(r.DueOn), Paused: r.ClockPaused, DaysLeft: r.DaysLeft,
+			TriggerDueOn: deref(r.TriggerDueOn), Extensions: r.Extensions, Judged: deref(r.OnTime)},
 	}
 }
 
 // CreateAppraisal submits dossier d for actor on workflow def: the row and
-// its first event, in one transaction. unit is the receiving unit's code.
-// Returns EFORBIDDEN when actor may not submit, EINVALID for a bad dossier.
-func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, dossier engine.Dossier) (*engine.Appraisal, error) {
-	a, _, err := d.createAppraisal(ctx, def, unit, actor, dossier, nil)
+// its first event, in one transaction. Its deadline counts in cal's
+// working days; unit is the receiving unit's code. Returns EFORBIDDEN when
+// actor may not submit, EINVALID for a bad dossier.
+func (d *DB) CreateAppraisal(ctx context.Context, def *engine.Definition, cal *engine.Calendar, unit string, actor engine.Actor, dossier engine.Dossier) (*engine.Appraisal, error) {
+	a, _, err := d.createAppraisal(ctx, def, cal, unit, actor, dossier, nil)
 	return a, err
 }
 
 // createAppraisal is CreateAppraisal and, given a key, CreateAppraisalOnce:
 // the key is claimed in the same transaction, so it is stored only with the
 // appraisal it made.
-func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor,
+func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, cal *engine.Calendar, unit string, actor engine.Actor,
 	dossier engine.Dossier, key *engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error) {
 	if err := engine.CheckCreate(def, actor); err != nil {
 		return nil, false, err
@@ -88,6 +98,7 @@ func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, unit s
 		Workflow: def.Ref(), State: def.Initial, Version: 1, Dossier: dossier,
 		ApplicantID: actor.ID, ApplicantName: actor.Name, SubmittedAt: now, UpdatedAt: now,
 	}
+	engine.StartClock(def, cal, a, engine.Day(now))
 	ev := engine.Event{Seq: 1, At: now, Actor: actor, Trigger: def.CreationTrigger().Name,
 		ToState: def.Initial, PrevHash: engine.GenesisHash}
 	err = d.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -112,16 +123,9 @@ func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, unit s
 		}
 		a.Code = engine.DossierCode(unit, now, seq)
 		ev.Hash = engine.ComputeHash(a, &ev)
-		x := &a.Dossier
-		err = tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO appraisals (code, workflow_name, workflow_version,
-			state, version, project_name, investor, technology, stage, project_group, ownership, sector,
-			capital_vnd, investor_country, technology_origin, locality, applicant_id, outcome,
-			submitted_at, updated_at, last_hash, search_text)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) RETURNING id`),
-			a.Code, a.Workflow.Name, a.Workflow.Version, a.State, a.Version,
-			x.ProjectName, x.Investor, x.Technology, x.Stage, nullable(x.ProjectGroup), x.Ownership, x.Sector,
-			x.CapitalVND, nullable(x.InvestorCountry), nullable(x.TechnologyOrigin), nullable(x.Locality),
-			a.ApplicantID, d.timeArg(now), d.timeArg(now), ev.Hash, a.SearchText()).Scan(&a.ID)
+		cols, vals := appraisalCopyColumns[1:], d.appraisalValues(a, ev.Hash)[1:] // the id is the database's
+		err = tx.QueryRowxContext(ctx, tx.Rebind(`INSERT INTO appraisals (`+strings.Join(cols, ", ")+`)
+			VALUES (`+placeholders(len(cols))+`) RETURNING id`), vals...).Scan(&a.ID)
 		if err != nil {
 			return fmt.Errorf("inserting the appraisal: %w", err)
 		}
@@ -143,16 +147,16 @@ func (d *DB) createAppraisal(ctx context.Context, def *engine.Definition, unit s
 }
 
 func (d *DB) insertEvent(ctx context.Context, tx *sqlx.Tx, e *engine.Event) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name,
-		actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.AppraisalID, e.Seq, d.timeArg(e.At), e.Actor.ID, e.Actor.Name, e.Actor.Role, e.Trigger,
-		nullable(e.FromState), e.ToState, nullable(e.Comment), nullable(e.Outcome), e.PrevHash, e.Hash)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (`+strings.Join(eventCopyColumns, ", ")+`)
+		VALUES (`+placeholders(len(eventCopyColumns))+`)`), d.eventValues(e)...)
 	if err != nil {
 		return fmt.Errorf("inserting event %d of appraisal %d: %w", e.Seq, e.AppraisalID, err)
 	}
 	return nil
 }
+
+// placeholders returns n comma-separated question marks, for Rebind.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // Appraisal returns one appraisal, or ENOTFOUND.
 func (d *DB) Appraisal(ctx context.Context, id int64) (*engine.Appraisal, error) {
@@ -201,6 +205,20 @@ func (d *DB) Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.App
 			add("a.sector = ?", f.Sector)
 		}
 	}
+	if f.Overdue || f.DueBefore != "" {
+		// The clock runs: the partial index appraisals_running_due.
+		running := "a.due_on IS NOT NULL AND NOT a.clock_paused AND a.on_time IS NULL"
+		if d.Engine == SQLite {
+			running = "a.due_on IS NOT NULL AND a.clock_paused = 0 AND a.on_time IS NULL"
+		}
+		add(running)
+		if f.Overdue {
+			add("a.due_on < ?", f.Today)
+		}
+		if f.DueBefore != "" {
+			add("a.due_on < ?", f.DueBefore)
+		}
+	}
 	if f.Q != "" {
 		add(`a.search_text LIKE ? ESCAPE '\'`, "%"+escapeLike(engine.Fold(f.Q))+"%")
 	}
@@ -237,18 +255,19 @@ type eventRow struct {
 	ToState     string    `db:"to_state"`
 	Comment     *string   `db:"comment"`
 	Outcome     *string   `db:"outcome"`
+	DueOn       *string   `db:"due_on"`
 	PrevHash    string    `db:"prev_hash"`
 	Hash        string    `db:"hash"`
 }
 
 const eventColumns = `appraisal_id, seq, at, actor_id, actor_name, actor_role,
-	trigger_name, from_state, to_state, comment, outcome, prev_hash, hash`
+	trigger_name, from_state, to_state, comment, outcome, due_on, prev_hash, hash`
 
 func (r *eventRow) event() engine.Event {
 	return engine.Event{AppraisalID: r.AppraisalID, Seq: r.Seq, At: r.At.Time,
 		Actor:   engine.Actor{ID: r.ActorID, Name: r.ActorName, Role: engine.Role(r.ActorRole)},
 		Trigger: r.Trigger, FromState: deref(r.FromState), ToState: r.ToState,
-		Comment: deref(r.Comment), Outcome: deref(r.Outcome), PrevHash: r.PrevHash, Hash: r.Hash}
+		Comment: deref(r.Comment), Outcome: deref(r.Outcome), DueOn: deref(r.DueOn), PrevHash: r.PrevHash, Hash: r.Hash}
 }
 
 // Events returns an appraisal's audit trail in order.

@@ -70,9 +70,10 @@ var (
 	appraisalCopyColumns = []string{"id", "code", "workflow_name", "workflow_version", "state", "version",
 		"project_name", "investor", "technology", "stage", "project_group", "ownership", "sector", "capital_vnd",
 		"investor_country", "technology_origin", "locality", "applicant_id", "outcome", "submitted_at",
-		"updated_at", "appraised_at", "last_hash", "search_text"}
+		"updated_at", "appraised_at", "last_hash", "search_text",
+		"due_on", "clock_paused", "days_left", "trigger_due_on", "extensions", "on_time"}
 	eventCopyColumns = []string{"appraisal_id", "seq", "at", "actor_id", "actor_name", "actor_role",
-		"trigger_name", "from_state", "to_state", "comment", "outcome", "prev_hash", "hash"}
+		"trigger_name", "from_state", "to_state", "comment", "outcome", "due_on", "prev_hash", "hash"}
 )
 
 func (d *DB) appraisalValues(a *engine.Appraisal, lastHash string) []any {
@@ -81,12 +82,13 @@ func (d *DB) appraisalValues(a *engine.Appraisal, lastHash string) []any {
 		x.ProjectName, x.Investor, x.Technology, x.Stage, nullable(x.ProjectGroup), x.Ownership, x.Sector,
 		x.CapitalVND, nullable(x.InvestorCountry), nullable(x.TechnologyOrigin), nullable(x.Locality),
 		a.ApplicantID, nullable(a.Outcome), d.timeArg(a.SubmittedAt), d.timeArg(a.UpdatedAt),
-		d.nullTimeArg(a.AppraisedAt), lastHash, a.SearchText()}
+		d.nullTimeArg(a.AppraisedAt), lastHash, a.SearchText(),
+		nullable(a.DueOn), a.Paused, a.DaysLeft, nullable(a.TriggerDueOn), a.Extensions, nullable(a.Judged)}
 }
 
 func (d *DB) eventValues(e *engine.Event) []any {
 	return []any{e.AppraisalID, e.Seq, d.timeArg(e.At), e.Actor.ID, e.Actor.Name, e.Actor.Role, e.Trigger,
-		nullable(e.FromState), e.ToState, nullable(e.Comment), nullable(e.Outcome), e.PrevHash, e.Hash}
+		nullable(e.FromState), e.ToState, nullable(e.Comment), nullable(e.Outcome), nullable(e.DueOn), e.PrevHash, e.Hash}
 }
 
 // MaxAppraisalID returns the highest appraisal id, 0 when there is none.

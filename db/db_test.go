@@ -73,7 +73,7 @@ func dossier(name string) engine.Dossier {
 
 func (f *fixture) create(t *testing.T, unit string, actor engine.Actor, x engine.Dossier) *engine.Appraisal {
 	t.Helper()
-	a, err := f.d.CreateAppraisal(bg, f.def, unit, actor, x)
+	a, err := f.d.CreateAppraisal(bg, f.def, workflows.MustCalendar(), unit, actor, x)
 	if err != nil {
 		t.Fatalf("CreateAppraisal(%q): %v", x.ProjectName, err)
 	}
@@ -210,11 +210,12 @@ func sameAppraisal(t *testing.T, what string, got, want *engine.Appraisal) {
 		ApplicantID            int64
 		ApplicantName, Outcome string
 		SubmittedAt, UpdatedAt string
+		Clock                  engine.Clock
 	}
 	v := func(a *engine.Appraisal) view {
 		ts := func(t time.Time) string { return t.Location().String() + " " + t.Format(time.RFC3339Nano) }
 		return view{a.ID, a.Code, a.Workflow, a.State, a.Version, a.Dossier, a.ApplicantID,
-			a.ApplicantName, a.Outcome, ts(a.SubmittedAt), ts(a.UpdatedAt)}
+			a.ApplicantName, a.Outcome, ts(a.SubmittedAt), ts(a.UpdatedAt), a.Clock}
 	}
 	if g, w := v(got), v(want); g != w {
 		t.Fatalf("%s:\n got %+v\nwant %+v", what, g, w)
@@ -476,17 +477,21 @@ func TestCreateAppraisalStoresTheDossier(t *testing.T) {
 			Technology: "Đốt rác phát điện", Stage: engine.StagePolicy, Ownership: "non_state",
 			Sector: "E", CapitalVND: 0,
 		}
-		for _, x := range []engine.Dossier{full, policy} {
+		// Received on Monday 2 March 2026: group A is due 20 working days
+		// later, a request to supplement within 3; no rule gives the policy
+		// stage a deadline on this workflow (it runs on technology-opinion).
+		clocks := []engine.Clock{{DueOn: "2026-03-30", TriggerDueOn: "2026-03-05"}, {TriggerDueOn: "2026-03-05"}}
+		for i, x := range []engine.Dossier{full, policy} {
 			a := f.create(t, "SKHCN", f.owner, x)
 			if a.ID <= 0 {
 				t.Fatalf("id %d", a.ID)
 			}
 			want := &engine.Appraisal{
 				ID: a.ID, Code: a.Code,
-				Workflow: engine.WorkflowRef{Name: workflows.TechnologyAppraisal, Version: 1},
+				Workflow: engine.WorkflowRef{Name: workflows.TechnologyAppraisal, Version: 2},
 				State:    "submitted", Version: 1, Dossier: x,
 				ApplicantID: f.owner.ID, ApplicantName: f.owner.Name,
-				SubmittedAt: wantAt, UpdatedAt: wantAt,
+				SubmittedAt: wantAt, UpdatedAt: wantAt, Clock: clocks[i],
 			}
 			sameAppraisal(t, "CreateAppraisal returned", a, want)
 			got, err := d.Appraisal(bg, a.ID)
@@ -644,7 +649,7 @@ func TestCreateAppraisalRefusalsWriteNothing(t *testing.T) {
 		}
 		before := snapshot(t, d)
 		for i, c := range invalid {
-			a, err := d.CreateAppraisal(bg, f.def, "SKHCN", f.owner, c.x)
+			a, err := d.CreateAppraisal(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, c.x)
 			what := fmt.Sprintf("invalid dossier %d (%s)", i, c.field)
 			wantCode(t, what, err, engine.EINVALID)
 			if a != nil {
@@ -659,7 +664,7 @@ func TestCreateAppraisalRefusalsWriteNothing(t *testing.T) {
 			}
 		}
 		for _, actor := range []engine.Actor{f.reviewer, f.appr, f.admin} {
-			_, err := d.CreateAppraisal(bg, f.def, "SKHCN", actor, dossier("Dự án của nhân viên"))
+			_, err := d.CreateAppraisal(bg, f.def, workflows.MustCalendar(), "SKHCN", actor, dossier("Dự án của nhân viên"))
 			wantCode(t, "CreateAppraisal by "+string(actor.Role), err, engine.EFORBIDDEN)
 			if after := snapshot(t, d); after != before {
 				t.Fatalf("CreateAppraisal by %s wrote:\n%s\nwas:\n%s", actor.Role, after, before)
@@ -764,6 +769,7 @@ func TestTransitionPaths(t *testing.T) {
 				}
 				want := created
 				want.State, want.Version, want.UpdatedAt, want.Outcome = s.to, i+2, at, outcome
+				want.Clock = got.Clock // the clock has its own tests: TestDeadlineClock
 				what := fmt.Sprintf("%s step %d (%s)", name, i, s.trigger)
 				sameAppraisal(t, what+": returned", got, &want)
 				stored, err := d.Appraisal(bg, a.ID)
@@ -864,10 +870,10 @@ func TestTransitionFailuresWriteNothing(t *testing.T) {
 		withIf := func(req engine.TransitionRequest, v int) engine.TransitionRequest { req.IfVersion = v; return req }
 		cases := []c{
 			// not permitted in the state: ECONFLICT naming what is
-			{"archive a submitted one", r(sub, f.reviewer, "archive", engine.Input{}), engine.ECONFLICT, []string{"reject", "request_supplement", "review"}},
+			{"archive a submitted one", r(sub, f.reviewer, "archive", engine.Input{}), engine.ECONFLICT, []string{"extend", "reject", "request_supplement", "review"}},
 			{"resubmit a submitted one", r(sub, f.owner, "resubmit", engine.Input{}), engine.ECONFLICT, []string{"withdraw"}},
-			{"appraise a submitted one", r(sub, f.appr, "appraise", engine.Input{Outcome: "approved"}), engine.ECONFLICT, []string{}},
-			{"review a reviewed one", r(rev, f.reviewer, "review", engine.Input{}), engine.ECONFLICT, []string{}},
+			{"appraise a submitted one", r(sub, f.appr, "appraise", engine.Input{Outcome: "approved"}), engine.ECONFLICT, []string{"extend"}},
+			{"review a reviewed one", r(rev, f.reviewer, "review", engine.Input{}), engine.ECONFLICT, []string{"extend"}},
 			{"withdraw a reviewed one", r(rev, f.owner, "withdraw", engine.Input{}), engine.ECONFLICT, []string{}},
 			{"archive an archived one", r(arch, f.admin, "archive", engine.Input{}), engine.ECONFLICT, []string{}},
 			// another applicant's: ENOTFOUND whatever is asked
@@ -1114,7 +1120,7 @@ func TestDossierCodesAcrossProcesses(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				a, err := handles[i%2].CreateAppraisal(bg, f.def, "SKHCN", f.owner, dossier("Song song "+strconv.Itoa(i)))
+				a, err := handles[i%2].CreateAppraisal(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("Song song "+strconv.Itoa(i)))
 				if err == nil {
 					codes[i] = a.Code
 				}
@@ -1607,7 +1613,7 @@ func TestConcurrentCreateThenSearch(t *testing.T) {
 				<-start
 				x := dossier(name(i))
 				x.Investor = "Nhà đầu tư " + strings.Repeat("ư", i%7) + " " + strconv.Itoa(i)
-				a, err := d.CreateAppraisal(bg, f.def, "SKHCN", f.owner, x)
+				a, err := d.CreateAppraisal(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, x)
 				if err != nil {
 					t.Errorf("create %d: %v", i, err)
 					return

@@ -20,12 +20,12 @@ import (
 // Past the TTL the key is new. Errors: CreateAppraisal's, and EINVALID
 // naming engine.IdempotencyKeyField for a malformed key or one already used
 // for another request.
-func (d *DB) CreateAppraisalOnce(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor,
+func (d *DB) CreateAppraisalOnce(ctx context.Context, def *engine.Definition, cal *engine.Calendar, unit string, actor engine.Actor,
 	dossier engine.Dossier, key engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error) {
 	if err := key.Check(); err != nil {
 		return nil, false, err
 	}
-	return d.createAppraisal(ctx, def, unit, actor, dossier, &key)
+	return d.createAppraisal(ctx, def, cal, unit, actor, dossier, &key)
 }
 
 // claimIdempotencyKey stores key for userID with no appraisal yet, taking

@@ -11,6 +11,7 @@ import (
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/db/dbtest"
 	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
 )
 
 // idemKey is an idempotency key whose request hash stands for body.
@@ -20,7 +21,7 @@ func idemKey(key, body string) engine.IdempotencyKey {
 
 func (f *fixture) createOnce(t *testing.T, actor engine.Actor, x engine.Dossier, key engine.IdempotencyKey) (*engine.Appraisal, bool) {
 	t.Helper()
-	a, replayed, err := f.d.CreateAppraisalOnce(bg, f.def, "SKHCN", actor, x, key)
+	a, replayed, err := f.d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", actor, x, key)
 	if err != nil {
 		t.Fatalf("CreateAppraisalOnce(%q): %v", key.Key, err)
 	}
@@ -96,7 +97,7 @@ func TestCreateAppraisalOnceRefusesAnotherRequest(t *testing.T) {
 		f := newFixture(t, d)
 		f.createOnce(t, f.owner, dossier("Dự án A"), idemKey("k", "body A"))
 		before := snapshot(t, d)
-		_, _, err := d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, dossier("Dự án B"), idemKey("k", "body B"))
+		_, _, err := d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("Dự án B"), idemKey("k", "body B"))
 		wantKeyRefused(t, "the key with another body", err)
 		if !strings.Contains(err.Error(), "another request") {
 			t.Errorf("message %q does not say the key was used for another request", err)
@@ -154,7 +155,7 @@ func TestCreateAppraisalOnceExpiry(t *testing.T) {
 		if got, replayed := f.createOnce(t, f.owner, dossier("Lần hai"), idemKey("k", "body 2")); !replayed || got.ID != second.ID {
 			t.Fatalf("replay of the second: id %d replayed %v, want %d replayed", got.ID, replayed, second.ID)
 		}
-		_, _, err := d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, dossier("Lần đầu"), idemKey("k", "body 1"))
+		_, _, err := d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("Lần đầu"), idemKey("k", "body 1"))
 		wantKeyRefused(t, "the first body under the renewed key", err)
 		verifyClean(t, d, 2)
 	})
@@ -202,9 +203,9 @@ func TestCreateAppraisalOnceFailuresStoreNoKey(t *testing.T) {
 		f := newFixture(t, d)
 		keys := func() int { return count(t, d, `SELECT COUNT(*) FROM idempotency_keys`) }
 		bad := dossier("")
-		_, _, err := d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, bad, idemKey("k", "body"))
+		_, _, err := d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, bad, idemKey("k", "body"))
 		wantCode(t, "an invalid dossier", err, engine.EINVALID)
-		_, _, err = d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.reviewer, dossier("x"), idemKey("k", "body"))
+		_, _, err = d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.reviewer, dossier("x"), idemKey("k", "body"))
 		wantCode(t, "a reviewer submitting", err, engine.EFORBIDDEN)
 		for name, key := range map[string]engine.IdempotencyKey{
 			"empty":        idemKey("", "body"),
@@ -214,7 +215,7 @@ func TestCreateAppraisalOnceFailuresStoreNoKey(t *testing.T) {
 			"a DEL":        idemKey("a\x7fb", "body"),
 			"without hash": {Key: "k"},
 		} {
-			_, _, err := d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, dossier("x"), key)
+			_, _, err := d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("x"), key)
 			wantKeyRefused(t, "key "+name, err)
 		}
 		if n := keys(); n != 0 {
@@ -233,7 +234,7 @@ func TestCreateAppraisalOnceFailuresStoreNoKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := snapshot(t, d)
-		_, _, err = d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, dossier("Số 2"), idemKey("after-claim", "body"))
+		_, _, err = d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("Số 2"), idemKey("after-claim", "body"))
 		if err == nil {
 			t.Fatal("a create with a taken dossier code succeeded")
 		}
@@ -268,7 +269,7 @@ func TestCreateAppraisalOnceConcurrent(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				results[i], replays[i], errs[i] = d.CreateAppraisalOnce(bg, f.def, "SKHCN", f.owner, dossier("Đồng thời"), idemKey("race", "body"))
+				results[i], replays[i], errs[i] = d.CreateAppraisalOnce(bg, f.def, workflows.MustCalendar(), "SKHCN", f.owner, dossier("Đồng thời"), idemKey("race", "body"))
 			})
 		}
 		close(start)

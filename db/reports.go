@@ -20,7 +20,7 @@ import (
 func bucketOf(by string) (key, dim string, ok bool) {
 	switch by {
 	case engine.DimState, engine.DimStage, engine.DimSector, engine.DimOwnership,
-		engine.DimInvestorCountry, engine.DimOutcome:
+		engine.DimInvestorCountry, engine.DimOutcome, engine.DimOnTime:
 		return "value", by, true
 	case "month":
 		return "substr(day, 1, 7)", engine.DimStage, true
@@ -92,6 +92,18 @@ func (d *DB) Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, 
 	out := make([]engine.Count, len(keys))
 	for i, k := range keys {
 		out[i] = engine.Count{Key: nullable(k), Count: sums[k]}
+	}
+	if dim != engine.DimStage {
+		return out, nil
+	}
+	// A period of time: how many of each were judged on time, and late.
+	judged, err := d.sumCounts(ctx, q.Event, engine.DimOnTime, key+" || '|' || value", q.Period)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].OnTime = judged[*out[i].Key+"|"+engine.OnTime]
+		out[i].Late = judged[*out[i].Key+"|"+engine.Late]
 	}
 	return out, nil
 }

@@ -32,7 +32,7 @@ func TestFoldKeepsReportsExact(t *testing.T) {
 		write := func(round int) {
 			for i := range 6 {
 				d.Now = func() time.Time { return base.Add(time.Duration(round*6+i) * 20 * time.Minute) }
-				a, err := d.CreateAppraisal(ctx, def, "SKHCN", app, engine.Dossier{ProjectName: fmt.Sprint("P", round, i),
+				a, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), "SKHCN", app, engine.Dossier{ProjectName: fmt.Sprint("P", round, i),
 					Investor: "I", Technology: "T", Stage: "policy", Ownership: []string{"state", "non_state"}[i%2],
 					Sector: []string{"C26", "D", "F"}[i%3], CapitalVND: 1, InvestorCountry: []string{"", "JP"}[i%2]})
 				if err != nil {

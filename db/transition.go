@@ -32,12 +32,13 @@ const maxTransitionAttempts = 20
 // row (only if it is still at the version read), its event and its report
 // deltas. It returns 1, or 0 if the row was not at that version.
 const PostgresTransitionWriteSQL = `WITH u AS (
-	UPDATE appraisals SET state = $1, version = $2, outcome = $3, appraised_at = $4, updated_at = $5, last_hash = $6
+	UPDATE appraisals SET state = $1, version = $2, outcome = $3, appraised_at = $4, updated_at = $5, last_hash = $6,
+		due_on = $21, clock_paused = $22, days_left = $23, trigger_due_on = $24, extensions = $25, on_time = $26
 	WHERE id = $7 AND version = $2 - 1 RETURNING id
 ), e AS (
 	INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name, actor_role, trigger_name, from_state,
-		to_state, comment, outcome, prev_hash, hash)
-	SELECT id, $2, $5, $8, $9, $10, $11, $12, $1, $13, $14, $15, $6 FROM u
+		to_state, comment, outcome, due_on, prev_hash, hash)
+	SELECT id, $2, $5, $8, $9, $10, $11, $12, $1, $13, $14, $27, $15, $6 FROM u
 ), r AS (
 	INSERT INTO report_deltas (event, dim, value, day, n)
 	SELECT x.* FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[]) AS x, u
@@ -108,21 +109,12 @@ func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, 
 	if err != nil {
 		return nil, fmt.Errorf("appraisal %d: %w", a.ID, err)
 	}
-	to, err := engine.Fire(ctx, def, a.Subject(), req.Actor, req.Trigger, req.Input)
+	before := *a
+	ev, err := engine.Transit(ctx, def, catalog.Calendar(), a, req.Actor, req.Trigger, req.Input, d.now(), r.LastHash)
 	if err != nil {
 		return nil, err
 	}
-	now := d.now()
-	ev := engine.Event{AppraisalID: a.ID, Seq: a.Version + 1, At: now, Actor: req.Actor,
-		Trigger: req.Trigger, FromState: a.State, ToState: to,
-		Comment: strings.TrimSpace(req.Input.Comment), Outcome: req.Input.Outcome, PrevHash: r.LastHash}
-	ev.Hash = engine.ComputeHash(a, &ev)
-	before := *a
-	a.State, a.Version, a.UpdatedAt = to, ev.Seq, now
-	if ev.Outcome != "" {
-		a.Outcome, a.AppraisedAt = ev.Outcome, now
-	}
-	if err := write(ctx, q, a, &ev, engine.ReportDeltas(&before, a)); err != nil {
+	if err := write(ctx, q, a, ev, engine.ReportDeltas(&before, a)); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -146,7 +138,9 @@ func (d *DB) writeTransitionPostgres(ctx context.Context, _ querier, a *engine.A
 		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), a.UpdatedAt, ev.Hash, a.ID,
 		ev.Actor.ID, ev.Actor.Name, ev.Actor.Role, ev.Trigger, nullable(ev.FromState), nullable(ev.Comment),
 		nullable(ev.Outcome), ev.PrevHash,
-		pq.Array(cols[0]), pq.Array(cols[1]), pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(ns)).Scan(&n)
+		pq.Array(cols[0]), pq.Array(cols[1]), pq.Array(cols[2]), pq.Array(cols[3]), pq.Array(ns),
+		nullable(a.DueOn), a.Paused, a.DaysLeft, nullable(a.TriggerDueOn), a.Extensions, nullable(a.Judged),
+		nullable(ev.DueOn)).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("writing transition %d of appraisal %d: %w", ev.Seq, a.ID, err)
 	}
@@ -159,8 +153,11 @@ func (d *DB) writeTransitionPostgres(ctx context.Context, _ querier, a *engine.A
 func (d *DB) writeTransitionSQLite(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error {
 	tx := q.(*sqlx.Tx)
 	res, err := tx.ExecContext(ctx, `UPDATE appraisals SET state = ?, version = ?, outcome = ?,
-		appraised_at = ?, updated_at = ?, last_hash = ? WHERE id = ? AND version = ?`,
-		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), d.timeArg(a.UpdatedAt), ev.Hash, a.ID, a.Version-1)
+		appraised_at = ?, updated_at = ?, last_hash = ?, due_on = ?, clock_paused = ?, days_left = ?,
+		trigger_due_on = ?, extensions = ?, on_time = ? WHERE id = ? AND version = ?`,
+		a.State, a.Version, nullable(a.Outcome), d.nullTimeArg(a.AppraisedAt), d.timeArg(a.UpdatedAt), ev.Hash,
+		nullable(a.DueOn), a.Paused, a.DaysLeft, nullable(a.TriggerDueOn), a.Extensions, nullable(a.Judged),
+		a.ID, a.Version-1)
 	if err != nil {
 		return fmt.Errorf("updating appraisal %d: %w", a.ID, err)
 	}

@@ -113,7 +113,7 @@ func TestStoreUnreachable(t *testing.T) {
 		"ActorByTokenHash": func() error { _, err := d.ActorByTokenHash(ctx, engine.HashToken("apr_x")); return err },
 		"CreateUser":       func() error { _, err := d.CreateUser(ctx, "An", engine.RoleApplicant, "hash"); return err },
 		"CreateAppraisal": func() error {
-			_, err := d.CreateAppraisal(ctx, def, "SKHCN", applicant, dossier)
+			_, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), "SKHCN", applicant, dossier)
 			return err
 		},
 		"Appraisal":  func() error { _, err := d.Appraisal(ctx, 1); return err },

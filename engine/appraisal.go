@@ -99,6 +99,40 @@ func (d *Dossier) Validate() error {
 	return checkText("locality", d.Locality, false, MaxLocalityLen, false)
 }
 
+// Field returns the value of the dossier field named as in JSON, and
+// whether there is such a field that workflow rules may test.
+func (d *Dossier) Field(name string) (string, bool) {
+	switch name {
+	case "stage":
+		return d.Stage, true
+	case "project_group":
+		return d.ProjectGroup, true
+	case "ownership":
+		return d.Ownership, true
+	case "sector":
+		return d.Sector, true
+	case "investor_country":
+		return d.InvestorCountry, true
+	case "technology_origin":
+		return d.TechnologyOrigin, true
+	}
+	return "", false
+}
+
+// RuleFields are the dossier fields workflow rules (applies_to, deadline
+// rules) may test.
+var RuleFields = []string{"stage", "project_group", "ownership", "sector", "investor_country", "technology_origin"}
+
+// Matches reports whether every field named in when has the given value.
+func (d *Dossier) Matches(when map[string]string) bool {
+	for k, v := range when {
+		if got, ok := d.Field(k); !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
 func checkText(field, s string, required bool, max int, multiline bool) error {
 	if s == "" {
 		if required {
@@ -195,10 +229,17 @@ type Appraisal struct {
 	UpdatedAt     time.Time
 	// AppraisedAt is when the outcome was recorded; zero until then.
 	AppraisedAt time.Time
+	Clock
 }
 
-// Subject returns what a machine needs of a.
-func (a *Appraisal) Subject() Subject { return Subject{State: a.State, OwnerID: a.ApplicantID} }
+// Subject returns what a machine on def needs of a.
+func (a *Appraisal) Subject(def *Definition) Subject {
+	s := Subject{State: a.State, OwnerID: a.ApplicantID}
+	if def.Deadline != nil {
+		s.Extendable = a.Clock.Running() && a.Clock.Extensions < def.Deadline.MaxExtensions
+	}
+	return s
+}
 
 // VisibleTo reports whether actor may see a: staff see all, applicants their own.
 func (a *Appraisal) VisibleTo(actor Actor) bool {
@@ -223,6 +264,12 @@ type ListFilter struct {
 	// Q matches a substring of the code, project name, investor or
 	// technology, ignoring case and diacritics.
 	Q string
+	// Overdue keeps the appraisals whose clock runs and whose due day is
+	// before Today; DueBefore those whose clock runs and is due before it.
+	Overdue   bool
+	DueBefore string
+	// Today is the Vietnam day Overdue compares with.
+	Today string
 	// ApplicantID, when set, keeps only that applicant's appraisals.
 	ApplicantID int64
 	// BeforeID, when set, keeps appraisals older than that one (keyset paging).

@@ -22,8 +22,10 @@ type Event struct {
 	ToState     string
 	Comment     string
 	Outcome     string
-	PrevHash    string
-	Hash        string
+	// DueOn is the new due day an extension set; "" otherwise.
+	DueOn    string
+	PrevHash string
+	Hash     string
 }
 
 // canonicalEvent fixes the order and form of what is hashed. The dossier
@@ -42,6 +44,7 @@ type canonicalEvent struct {
 	ToState     string      `json:"to_state"`
 	Comment     string      `json:"comment"`
 	Outcome     string      `json:"outcome"`
+	DueOn       string      `json:"due_on,omitempty"`
 	Dossier     *Dossier    `json:"dossier,omitempty"`
 	ApplicantID int64       `json:"applicant_id,omitempty"`
 }
@@ -53,7 +56,7 @@ func ComputeHash(a *Appraisal, e *Event) string {
 		Code: a.Code, Workflow: a.Workflow,
 		Seq: e.Seq, At: Timestamp(e.At).Format(time.RFC3339Nano), Actor: e.Actor,
 		Trigger: e.Trigger, FromState: e.FromState, ToState: e.ToState,
-		Comment: e.Comment, Outcome: e.Outcome,
+		Comment: e.Comment, Outcome: e.Outcome, DueOn: e.DueOn,
 	}
 	if e.Seq == 1 {
 		c.Dossier, c.ApplicantID = &a.Dossier, a.ApplicantID

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/qmuntal/stateless"
 )
@@ -15,12 +16,16 @@ import (
 type Subject struct {
 	State   string
 	OwnerID int64
+	// Extendable: the deadline runs and may still be moved (ExtendsDeadline).
+	Extendable bool
 }
 
 // Input is the data that comes with a trigger.
 type Input struct {
 	Comment string
 	Outcome string
+	// DueAt is the new due day, "2006-01-02", of a trigger that extends the deadline.
+	DueAt string
 }
 
 // firing holds one call's state. A machine is built per call and never
@@ -65,6 +70,13 @@ func (g guard) ownerMayFire(_ context.Context, _ ...any) bool {
 	return g.fail(Errorf(EFORBIDDEN, "only the applicant who owns the appraisal may fire %s", g.t.Name))
 }
 
+func (g guard) deadlineExtendable(_ context.Context, _ ...any) bool {
+	if !g.t.ExtendsDeadline || g.f.subj.Extendable {
+		return true
+	}
+	return g.fail(Errorf(ECONFLICT, "%s: the deadline is not running or was already extended as often as the workflow allows", g.t.Name))
+}
+
 func isOwner(a Actor, s Subject) bool { return a.Role == RoleApplicant && a.ID == s.OwnerID }
 
 // dataComplete checks the trigger's required data. Without an *Input
@@ -95,6 +107,16 @@ func CheckInput(t *TriggerDef, in Input) *Error {
 	case len(t.Outcomes) > 0 && !slices.Contains(t.Outcomes, in.Outcome):
 		return FieldErrorf(FieldOutcome, "outcome %q is not one of %s", in.Outcome, strings.Join(t.Outcomes, ", "))
 	}
+	switch {
+	case t.ExtendsDeadline && in.DueAt == "":
+		return FieldErrorf(FieldDueAt, "%s requires due_at, the new due day as 2006-01-02", t.Name)
+	case !t.ExtendsDeadline && in.DueAt != "":
+		return FieldErrorf(FieldDueAt, "%s takes no due_at", t.Name)
+	case in.DueAt != "":
+		if _, err := time.Parse(time.DateOnly, in.DueAt); err != nil {
+			return FieldErrorf(FieldDueAt, "due_at %q is not a day written 2006-01-02", in.DueAt)
+		}
+	}
 	if err := CheckComment(in.Comment); err != nil {
 		return err.(*Error)
 	}
@@ -124,7 +146,11 @@ func newFiring(def *Definition, subj Subject, actor Actor) (*firing, *stateless.
 		t := &def.Triggers[i]
 		if slices.Contains(t.From, subj.State) {
 			g := guard{f: f, t: t}
-			current.Permit(t.Name, t.To, g.roleMayFire, g.ownerMayFire, g.dataComplete)
+			if t.Internal {
+				current.InternalTransition(t.Name, noAction, g.roleMayFire, g.ownerMayFire, g.deadlineExtendable, g.dataComplete)
+			} else {
+				current.Permit(t.Name, t.To, g.roleMayFire, g.ownerMayFire, g.deadlineExtendable, g.dataComplete)
+			}
 		}
 	}
 	m.OnUnhandledTrigger(func(_ context.Context, _ stateless.State, _ stateless.Trigger, unmet []string) error {
@@ -135,6 +161,8 @@ func newFiring(def *Definition, subj Subject, actor Actor) (*firing, *stateless.
 	})
 	return f, m
 }
+
+func noAction(context.Context, ...any) error { return nil }
 
 var errNotPermitted = errors.New("not permitted in this state")
 
@@ -171,10 +199,11 @@ func Fire(ctx context.Context, def *Definition, subj Subject, actor Actor, trigg
 
 // permittedKey is what Permitted's answer depends on.
 type permittedKey struct {
-	def   *Definition
-	state string
-	role  Role
-	owner bool
+	def        *Definition
+	state      string
+	role       Role
+	owner      bool
+	extendable bool
 }
 
 // permittedCache memoizes Permitted: a listing asks it for every item, and
@@ -184,7 +213,7 @@ var permittedCache sync.Map // permittedKey → []string
 // Permitted lists, sorted, the triggers actor may fire now on subj. The
 // slice is shared: do not modify it.
 func Permitted(ctx context.Context, def *Definition, subj Subject, actor Actor) []string {
-	key := permittedKey{def: def, state: subj.State, role: actor.Role, owner: isOwner(actor, subj)}
+	key := permittedKey{def: def, state: subj.State, role: actor.Role, owner: isOwner(actor, subj), extendable: subj.Extendable}
 	if v, ok := permittedCache.Load(key); ok {
 		return v.([]string)
 	}

@@ -9,7 +9,7 @@ const (
 )
 
 // CountDimensions are the values of a counts report's "by".
-var CountDimensions = []string{"state", "stage", "sector", "ownership", "investor_country", "outcome", "month", "quarter", "year"}
+var CountDimensions = []string{"state", "stage", "sector", "ownership", "investor_country", "outcome", "on_time", "month", "quarter", "year"}
 
 // Period is a range of whole days in Vietnam time, inclusive, as
 // "2006-01-02"; an empty bound is open.
@@ -31,6 +31,9 @@ type CountsQuery struct {
 type Count struct {
 	Key   *string
 	Count int64
+	// OnTime and Late count those of a period (by month, quarter or year)
+	// whose handling was judged on time and late; zero for other keys.
+	OnTime, Late int64
 }
 
 // Form07 is the provincial statistics form (Biểu 07/TKTH-KHCN-ĐP): the
@@ -68,6 +71,7 @@ const (
 	DimInvestorCountry = "investor_country"
 	DimOutcome         = "outcome"
 	DimOwnershipSector = "ownership_sector" // "state|C", for the statistics form
+	DimOnTime          = "on_time"          // OnTime, Late or "" (not judged)
 )
 
 // ReportDelta is a change to one kept count. Value "" is "no value".
@@ -89,7 +93,7 @@ func reportContributions(a *Appraisal) []ReportDelta {
 	add := func(out []ReportDelta, event, day string) []ReportDelta {
 		for _, kv := range [][2]string{
 			{DimState, a.State}, {DimStage, d.Stage}, {DimSector, section}, {DimOwnership, d.Ownership},
-			{DimInvestorCountry, d.InvestorCountry}, {DimOutcome, a.Outcome},
+			{DimInvestorCountry, d.InvestorCountry}, {DimOutcome, a.Outcome}, {DimOnTime, a.Judged},
 			{DimOwnershipSector, d.Ownership + "|" + section},
 		} {
 			out = append(out, ReportDelta{Event: event, Dim: kv[0], Value: kv[1], Day: day, N: 1})

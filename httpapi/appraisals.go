@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/appraisal/appraisal/engine"
-	"github.com/appraisal/appraisal/workflows"
 )
 
 func withActor(ctx context.Context, a engine.Actor) context.Context {
@@ -82,6 +82,22 @@ type appraisalJSON struct {
 	SubmittedAt       time.Time          `json:"submitted_at"`
 	UpdatedAt         time.Time          `json:"updated_at"`
 	PermittedTriggers []string           `json:"permitted_triggers"`
+	// The deadline (engine.Clock): days are Vietnam days, 2006-01-02.
+	DueAt           *string          `json:"due_at"`
+	Overdue         bool             `json:"overdue"`
+	OnTime          *string          `json:"on_time"`
+	ClockPaused     bool             `json:"clock_paused"`
+	WorkingDaysLeft *int             `json:"working_days_left"`
+	Extensions      int              `json:"extensions"`
+	TriggerDue      *triggerDueJSON  `json:"trigger_due"`
+}
+
+// triggerDueJSON is the last day to fire a trigger the law wants fired
+// soon after the current state was entered (a request to supplement).
+type triggerDueJSON struct {
+	Trigger string `json:"trigger"`
+	DueAt   string `json:"due_at"`
+	Overdue bool   `json:"overdue"`
 }
 
 type personJSON struct {
@@ -98,11 +114,14 @@ func orNull(s string) *string {
 
 func (s *Server) appraisalJSON(ctx context.Context, a *engine.Appraisal, actor engine.Actor) appraisalJSON {
 	permitted := []string{}
-	if def, err := s.catalog.Definition(a.Workflow); err == nil {
-		permitted = engine.Permitted(ctx, def, a.Subject(), actor)
+	def, err := s.catalog.Definition(a.Workflow)
+	if err == nil {
+		permitted = engine.Permitted(ctx, def, a.Subject(def), actor)
 	}
 	d := a.Dossier
-	return appraisalJSON{
+	today := engine.Day(s.now())
+	c := a.Clock
+	j := appraisalJSON{
 		ID: a.ID, Code: a.Code, Workflow: a.Workflow, State: a.State, Version: a.Version,
 		ProjectName: d.ProjectName, Investor: d.Investor, Technology: d.Technology, Stage: d.Stage,
 		ProjectGroup: orNull(d.ProjectGroup), Ownership: d.Ownership, Sector: d.Sector,
@@ -110,7 +129,22 @@ func (s *Server) appraisalJSON(ctx context.Context, a *engine.Appraisal, actor e
 		TechnologyOrigin: orNull(d.TechnologyOrigin), Locality: orNull(d.Locality),
 		Applicant: personJSON{ID: a.ApplicantID, Name: a.ApplicantName}, Outcome: orNull(a.Outcome),
 		SubmittedAt: a.SubmittedAt, UpdatedAt: a.UpdatedAt, PermittedTriggers: permitted,
+		Overdue: c.Overdue(today), OnTime: orNull(c.Judged), ClockPaused: c.Paused, Extensions: c.Extensions,
 	}
+	if !c.Paused {
+		j.DueAt = orNull(c.DueOn)
+	} else {
+		left := c.DaysLeft
+		j.WorkingDaysLeft = &left
+	}
+	if c.TriggerDueOn != "" && def != nil {
+		for _, t := range def.Triggers {
+			if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, a.State) {
+				j.TriggerDue = &triggerDueJSON{Trigger: t.Name, DueAt: c.TriggerDueOn, Overdue: today > c.TriggerDueOn}
+			}
+		}
+	}
+	return j
 }
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -130,23 +164,32 @@ func (s *Server) createAppraisal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	actor := actorOf(r)
-	def, err := s.catalog.Latest(workflows.TechnologyAppraisal)
-	if err != nil {
-		return err
-	}
-	if err := engine.CheckCreate(def, actor); err != nil {
+	// Who may submit does not depend on the dossier: answer that first.
+	if err := s.mayCreate(actor); err != nil {
 		return err
 	}
 	d, err := req.dossier()
 	if err != nil {
 		return err
 	}
+	d.Normalize()
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	def, err := s.catalog.ForDossier(&d)
+	if err != nil {
+		return err
+	}
+	if err := engine.CheckCreate(def, actor); err != nil {
+		return err
+	}
 	var a *engine.Appraisal
 	replayed := false
+	cal := s.catalog.Calendar()
 	if keyed {
-		a, replayed, err = s.store.CreateAppraisalOnce(r.Context(), def, s.unitCode, actor, d, key)
+		a, replayed, err = s.store.CreateAppraisalOnce(r.Context(), def, cal, s.unitCode, actor, d, key)
 	} else {
-		a, err = s.store.CreateAppraisal(r.Context(), def, s.unitCode, actor, d)
+		a, err = s.store.CreateAppraisal(r.Context(), def, cal, s.unitCode, actor, d)
 	}
 	if err != nil {
 		return err
@@ -157,6 +200,19 @@ func (s *Server) createAppraisal(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/appraisals/%d", a.ID))
 	s.writeAppraisal(w, r, http.StatusCreated, a)
 	return nil
+}
+
+// mayCreate reports EFORBIDDEN unless actor may submit to some workflow
+// that takes new dossiers.
+func (s *Server) mayCreate(actor engine.Actor) error {
+	var err error
+	for _, name := range s.catalog.Names() {
+		latest, _ := s.catalog.Latest(name)
+		if err = engine.CheckCreate(latest, actor); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // appraisalID reads {id}; the route admits digits only. A number too
@@ -201,6 +257,7 @@ type transitionRequest struct {
 	Trigger string `json:"trigger"`
 	Comment string `json:"comment"`
 	Outcome string `json:"outcome"`
+	DueAt   string `json:"due_at"`
 }
 
 func (s *Server) transition(w http.ResponseWriter, r *http.Request) error {
@@ -221,7 +278,7 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, err := s.store.Transition(r.Context(), s.catalog, engine.TransitionRequest{
 		AppraisalID: id, Actor: actorOf(r), Trigger: req.Trigger, IfVersion: ifVersion,
-		Input: engine.Input{Comment: req.Comment, Outcome: req.Outcome},
+		Input: engine.Input{Comment: req.Comment, Outcome: req.Outcome, DueAt: req.DueAt},
 	})
 	if err != nil {
 		return err
@@ -262,6 +319,7 @@ type eventJSON struct {
 	ToState   string       `json:"to_state"`
 	Comment   *string      `json:"comment"`
 	Outcome   *string      `json:"outcome"`
+	DueAt     *string      `json:"due_at"`
 	PrevHash  string       `json:"prev_hash"`
 	Hash      string       `json:"hash"`
 }
@@ -279,7 +337,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range events {
 		items[i] = eventJSON{Seq: e.Seq, At: e.At, Actor: e.Actor, Trigger: e.Trigger,
 			FromState: orNull(e.FromState), ToState: e.ToState, Comment: orNull(e.Comment),
-			Outcome: orNull(e.Outcome), PrevHash: e.PrevHash, Hash: e.Hash}
+			Outcome: orNull(e.Outcome), DueAt: orNull(e.DueOn), PrevHash: e.PrevHash, Hash: e.Hash}
 	}
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{"items": items})
 	return nil
@@ -292,14 +350,14 @@ const (
 )
 
 var listParams = map[string]bool{"state": true, "stage": true, "sector": true, "ownership": true,
-	"q": true, "limit": true, "cursor": true}
+	"q": true, "overdue": true, "due_before": true, "limit": true, "cursor": true}
 
 // listFilter reads and checks the query of GET /appraisals.
 func (s *Server) listFilter(q url.Values, actor engine.Actor) (engine.ListFilter, error) {
 	f := engine.ListFilter{Limit: defaultLimit}
 	for k, v := range q {
 		if !listParams[k] {
-			return f, engine.FieldErrorf(k, "unknown parameter %q; known: state, stage, sector, ownership, q, limit, cursor", k)
+			return f, engine.FieldErrorf(k, "unknown parameter %q; known: state, stage, sector, ownership, q, overdue, due_before, limit, cursor", k)
 		}
 		if len(v) > 1 {
 			return f, engine.FieldErrorf(k, "parameter %q given %d times; give it once", k, len(v))
@@ -323,6 +381,20 @@ func (s *Server) listFilter(q url.Values, actor engine.Actor) (engine.ListFilter
 	}
 	if err := engine.CheckText("q", f.Q, maxQLen); err != nil {
 		return f, err
+	}
+	switch q.Get("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue, f.Today = true, engine.Day(s.now())
+	default:
+		return f, engine.FieldErrorf("overdue", "overdue must be true or false")
+	}
+	if v := q.Get("due_before"); v != "" {
+		day, err := engine.ParseDay(v)
+		if err != nil {
+			return f, engine.FieldErrorf("due_before", "due_before %q is not a day written 2006-01-02", v)
+		}
+		f.DueBefore = day
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -152,7 +152,7 @@ func FuzzTransition(f *testing.F) {
 			ap := untouched[i][reviewed]
 			if ap == nil {
 				var err error
-				if ap, err = a.d.CreateAppraisal(ctx, def, "SKHCN", a.users[0], valid); err != nil {
+				if ap, err = a.d.CreateAppraisal(ctx, def, workflows.MustCalendar(), "SKHCN", a.users[0], valid); err != nil {
 					t.Fatal(err)
 				}
 				if reviewed {

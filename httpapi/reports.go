@@ -101,7 +101,30 @@ func wants(r *http.Request, contentType string) bool {
 type countJSON struct {
 	Key   *string `json:"key"`
 	Count int64   `json:"count"`
+	// Periods (by month, quarter, year) also tell how many were handled
+	// on time; nil for other keys.
+	*shareJSON
 }
+
+// shareJSON is the measure the department is judged by: of the appraisals
+// whose handling was judged, the share judged on time (null when none was).
+type shareJSON struct {
+	OnTime      int64    `json:"on_time"`
+	Late        int64    `json:"late"`
+	OnTimeShare *float64 `json:"on_time_share"`
+}
+
+func newShare(onTime, late int64) *shareJSON {
+	sh := &shareJSON{OnTime: onTime, Late: late}
+	if onTime+late > 0 {
+		v := float64(onTime) / float64(onTime+late)
+		sh.OnTimeShare = &v
+	}
+	return sh
+}
+
+// isPeriod reports whether a counts report by "by" is one row per period.
+func isPeriod(by string) bool { return by == "month" || by == "quarter" || by == "year" }
 
 func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err := staffOnly(r); err != nil {
@@ -129,24 +152,52 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	judged := counts
+	if by != engine.DimOnTime {
+		if judged, err = s.store.Counts(r.Context(), engine.CountsQuery{By: engine.DimOnTime, Event: event, Period: p}); err != nil {
+			return err
+		}
+	}
+	var onTime, late int64
+	for _, c := range judged {
+		switch {
+		case c.Key != nil && *c.Key == engine.OnTime:
+			onTime = c.Count
+		case c.Key != nil && *c.Key == engine.Late:
+			late = c.Count
+		}
+	}
 	var total int64
 	items := make([]countJSON, len(counts))
 	for i, c := range counts {
 		items[i] = countJSON{Key: c.Key, Count: c.Count}
+		if isPeriod(by) {
+			items[i].shareJSON = newShare(c.OnTime, c.Late)
+		}
 		total += c.Count
 	}
 	if wants(r, "text/csv") {
-		rows := [][]string{{by, "count"}}
+		header := []string{by, "count"}
+		if isPeriod(by) {
+			header = append(header, "on_time", "late")
+		}
+		rows := [][]string{header}
 		for _, c := range counts {
 			key := ""
 			if c.Key != nil {
 				key = *c.Key
 			}
-			rows = append(rows, []string{key, strconv.FormatInt(c.Count, 10)})
+			row := []string{key, strconv.FormatInt(c.Count, 10)}
+			if isPeriod(by) {
+				row = append(row, strconv.FormatInt(c.OnTime, 10), strconv.FormatInt(c.Late, 10))
+			}
+			rows = append(rows, row)
 		}
 		return writeCSV(w, fmt.Sprintf("counts-by-%s.csv", by), rows)
 	}
-	writeJSON(w, http.StatusOK, "application/json", map[string]any{"by": by, "event": event, "items": items, "total": total})
+	sh := newShare(onTime, late)
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"by": by, "event": event, "items": items, "total": total,
+		"on_time": sh.OnTime, "late": sh.Late, "on_time_share": sh.OnTimeShare})
 	return nil
 }
 

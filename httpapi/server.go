@@ -28,8 +28,8 @@ import (
 // Store is what the API needs of persistence; package db implements it.
 type Store interface {
 	ActorByTokenHash(ctx context.Context, hash string) (engine.Actor, error)
-	CreateAppraisal(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, d engine.Dossier) (*engine.Appraisal, error)
-	CreateAppraisalOnce(ctx context.Context, def *engine.Definition, unit string, actor engine.Actor, d engine.Dossier, key engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error)
+	CreateAppraisal(ctx context.Context, def *engine.Definition, cal *engine.Calendar, unit string, actor engine.Actor, d engine.Dossier) (*engine.Appraisal, error)
+	CreateAppraisalOnce(ctx context.Context, def *engine.Definition, cal *engine.Calendar, unit string, actor engine.Actor, d engine.Dossier, key engine.IdempotencyKey) (a *engine.Appraisal, replayed bool, err error)
 	Appraisal(ctx context.Context, id int64) (*engine.Appraisal, error)
 	Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error)
 	Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error)
@@ -49,8 +49,11 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; any other peer is the client itself. None by default.
 	TrustedProxies []netip.Prefix
-	// Now is the clock that slows failed authentication; nil is time.Now.
+	// Now is the server's clock: what is overdue today, and the slowing of
+	// failed authentication; nil is time.Now.
 	Now func() time.Time
+	// Pages, when set, are the web pages, mounted beside the API.
+	Pages Pages
 }
 
 // Server is the HTTP API.
@@ -59,12 +62,14 @@ type Server struct {
 	catalog  *workflows.Catalog
 	unitCode string
 	log      *slog.Logger
+	now      func() time.Time
 	router   *mux.Router
 	metrics  *metrics
 	graphs   *graphRenderer
 	// clients and authFailures slow repeated failed authentication.
 	clients      clientResolver
 	authFailures *authFailures
+	pages        Pages
 }
 
 var unitCodePattern = regexp.MustCompile(`^[A-Z0-9]{2,20}$`)
@@ -85,10 +90,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{store: cfg.Store, catalog: cfg.Catalog, unitCode: cfg.UnitCode, log: cfg.Logger,
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, unitCode: cfg.UnitCode, log: cfg.Logger, now: cfg.Now,
 		router: mux.NewRouter(), metrics: newMetrics(), graphs: sharedGraphRenderer,
 		clients:      clientResolver{trusted: cfg.TrustedProxies},
-		authFailures: newAuthFailures(AuthFailureLimit, AuthFailureWindow, authClientsTracked, cfg.Now)}
+		authFailures: newAuthFailures(AuthFailureLimit, AuthFailureWindow, authClientsTracked, cfg.Now),
+		pages:        cfg.Pages}
 	s.routes()
 	return s, nil
 }
@@ -129,6 +138,10 @@ func (s *Server) routes() {
 	authed(http.MethodGet, "/api/v1/workflows/{name}/graph", s.workflowGraph)
 	authed(http.MethodGet, "/api/v1/reports/counts", s.reportCounts)
 	authed(http.MethodGet, "/api/v1/reports/form07", s.reportForm07)
+
+	if s.pages != nil {
+		s.pages.Routes(r, s)
+	}
 }
 
 // allowedMethods lists the methods some route serves on req's path.

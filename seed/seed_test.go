@@ -600,7 +600,7 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 				at := ev.At
 				dB.Now = func() time.Time { return at }
 				if ev.Seq == 1 {
-					a, err := dB.CreateAppraisal(ctx, def, cfg.Unit, ev.Actor, tr.Appraisal.Dossier)
+					a, err := dB.CreateAppraisal(ctx, def, workflows.MustCalendar(), cfg.Unit, ev.Actor, tr.Appraisal.Dossier)
 					if err != nil {
 						t.Fatalf("creating %s: %v", tr.Appraisal.Code, err)
 					}
@@ -633,7 +633,7 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 			at := last.Appraisal.SubmittedAt.Add(time.Second)
 			for _, d := range []*db.DB{dA, dB} {
 				d.Now = func() time.Time { return at }
-				a, err := d.CreateAppraisal(ctx, def, cfg.Unit, last.Events[0].Actor, last.Appraisal.Dossier)
+				a, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), cfg.Unit, last.Events[0].Actor, last.Appraisal.Dossier)
 				if err != nil {
 					t.Fatalf("%s: creating after the seed: %v", d.Engine, err)
 				}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/appraisal/appraisal/engine"
 )
@@ -23,9 +24,11 @@ const TechnologyAppraisal = "technology-appraisal"
 //go:embed definitions/*.json
 var embedded embed.FS
 
-// Catalog holds every version of every loaded workflow.
+// Catalog holds every version of every loaded workflow, and the calendar
+// of working days their deadlines count in.
 type Catalog struct {
-	byName map[string][]*engine.Definition // sorted by version
+	byName   map[string][]*engine.Definition // sorted by version
+	calendar atomic.Pointer[engine.Calendar]
 }
 
 // Embedded loads the definitions shipped in the binary. They are tested, so
@@ -41,6 +44,7 @@ func Embedded() *Catalog {
 // Load reads every *.json file of fsys, recursively, and validates each.
 func Load(fsys fs.FS) (*Catalog, error) {
 	c := &Catalog{byName: map[string][]*engine.Definition{}}
+	c.calendar.Store(MustCalendar())
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".json" {
 			return err
@@ -124,7 +128,11 @@ func Validate(def *engine.Definition) error {
 	if !states[def.Initial] {
 		return errf("initial state %q is not a defined state", def.Initial)
 	}
+	if err := validateRules(def, errf); err != nil {
+		return err
+	}
 	creations := 0
+	windowed := map[string]string{}           // state -> its trigger with a due_within_working_days
 	fromState := map[string]map[string]bool{} // state -> triggers leaving it
 	triggerNames := map[string]bool{}
 	for _, t := range def.Triggers {
@@ -135,8 +143,17 @@ func Validate(def *engine.Definition) error {
 			return errf("trigger %q is defined twice", t.Name)
 		}
 		triggerNames[t.Name] = true
-		if !states[t.To] {
+		switch {
+		case t.Internal && t.To != "":
+			return errf("internal trigger %q stays in its state: it has no to", t.Name)
+		case t.Internal && t.Creates():
+			return errf("internal trigger %q needs from states", t.Name)
+		case !t.Internal && !states[t.To]:
 			return errf("trigger %q goes to unknown state %q", t.Name, t.To)
+		case t.DueWithinWorkingDays < 0 || t.DueWithinWorkingDays > maxWorkingDays:
+			return errf("trigger %q: due_within_working_days must be 0 to %d", t.Name, maxWorkingDays)
+		case t.ExtendsDeadline && (def.Deadline == nil || def.Deadline.MaxExtensions < 1):
+			return errf("trigger %q extends the deadline, but the workflow has no deadline with max_extensions of 1 or more", t.Name)
 		}
 		if len(t.Roles) == 0 {
 			return errf("trigger %q names no role that may fire it", t.Name)
@@ -178,6 +195,12 @@ func Validate(def *engine.Definition) error {
 				return errf("trigger %q is listed twice from state %q", t.Name, from)
 			}
 			fromState[from][t.Name] = true
+			if t.DueWithinWorkingDays > 0 {
+				if other, ok := windowed[from]; ok {
+					return errf("state %q has two triggers with a due_within_working_days: %q and %q", from, other, t.Name)
+				}
+				windowed[from] = t.Name
+			}
 		}
 	}
 	if creations != 1 {
@@ -197,6 +220,67 @@ func Validate(def *engine.Definition) error {
 	return nil
 }
 
+// maxWorkingDays bounds a time limit: a year of working days.
+const maxWorkingDays = 260
+
+// validateRules checks applies_to and the deadline.
+func validateRules(def *engine.Definition, errf func(string, ...any) error) error {
+	checkWhen := func(where string, when map[string]string) error {
+		for k, v := range when {
+			if !slices.Contains(engine.RuleFields, k) {
+				return errf("%s tests unknown dossier field %q (known: %s)", where, k, strings.Join(engine.RuleFields, ", "))
+			}
+			if v == "" {
+				return errf("%s gives no value for %q", where, k)
+			}
+		}
+		return nil
+	}
+	if err := checkWhen("applies_to", def.AppliesTo); err != nil {
+		return err
+	}
+	dd := def.Deadline
+	if dd == nil {
+		return nil
+	}
+	if len(dd.Rules) == 0 {
+		return errf("deadline has no rules")
+	}
+	for i, r := range dd.Rules {
+		if err := checkWhen(fmt.Sprintf("deadline rule %d", i+1), r.When); err != nil {
+			return err
+		}
+		if r.WorkingDays < 0 || r.WorkingDays > maxWorkingDays {
+			return errf("deadline rule %d: working_days must be 0 (no deadline) to %d", i+1, maxWorkingDays)
+		}
+	}
+	if len(dd.EndsIn) == 0 {
+		return errf("deadline names no ends_in state, where the handling is judged")
+	}
+	if dd.MaxExtensions < 0 {
+		return errf("deadline: max_extensions must be 0 or more")
+	}
+	seen := map[string]string{}
+	for _, list := range []struct {
+		name   string
+		states []string
+	}{{"paused_in", dd.PausedIn}, {"ends_in", dd.EndsIn}, {"stops_in", dd.StopsIn}} {
+		for _, st := range list.states {
+			if def.State(st) == nil {
+				return errf("deadline %s names unknown state %q", list.name, st)
+			}
+			if other, ok := seen[st]; ok {
+				return errf("deadline: state %q is in both %s and %s", st, other, list.name)
+			}
+			seen[st] = list.name
+		}
+	}
+	if seen[def.Initial] != "" {
+		return errf("deadline: the initial state %q is in %s; the clock starts running in it", def.Initial, seen[def.Initial])
+	}
+	return nil
+}
+
 func reachable(def *engine.Definition) map[string]bool {
 	seen := map[string]bool{def.Initial: true}
 	queue := []string{def.Initial}
@@ -204,7 +288,7 @@ func reachable(def *engine.Definition) map[string]bool {
 		s := queue[0]
 		queue = queue[1:]
 		for _, t := range def.Triggers {
-			if slices.Contains(t.From, s) && !seen[t.To] {
+			if slices.Contains(t.From, s) && !t.Internal && !seen[t.To] {
 				seen[t.To] = true
 				queue = append(queue, t.To)
 			}
@@ -231,6 +315,33 @@ func (c *Catalog) Latest(name string) (*engine.Definition, error) {
 	}
 	return defs[len(defs)-1], nil
 }
+
+// ForDossier returns the workflow a new dossier d starts on: the latest
+// version of the one workflow whose applies_to matches d.
+func (c *Catalog) ForDossier(d *engine.Dossier) (*engine.Definition, error) {
+	var found *engine.Definition
+	for _, name := range c.Names() {
+		latest, _ := c.Latest(name)
+		if !latest.AppliesToDossier(d) {
+			continue
+		}
+		if found != nil {
+			return nil, engine.Errorf(engine.EINTERNAL, "workflows %s and %s both apply to a dossier of stage %s", found.Name, name, d.Stage)
+		}
+		found = latest
+	}
+	if found == nil {
+		return nil, engine.Errorf(engine.EINTERNAL, "no workflow applies to a dossier of stage %s", d.Stage)
+	}
+	return found, nil
+}
+
+// Calendar returns the working-day calendar deadlines count in.
+func (c *Catalog) Calendar() *engine.Calendar { return c.calendar.Load() }
+
+// SetCalendar replaces the calendar: the shipped one with what the
+// operator added, as the server reloads it.
+func (c *Catalog) SetCalendar(cal *engine.Calendar) { c.calendar.Store(cal) }
 
 // Versions returns every version of a workflow, oldest first.
 func (c *Catalog) Versions(name string) []*engine.Definition { return c.byName[name] }

@@ -258,7 +258,7 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 	}
 	fx.reviewerID = rev.ID
 	for i := range n {
-		a, err := d.CreateAppraisal(ctx, def, "BENCH", applicant, engine.Dossier{
+		a, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), "BENCH", applicant, engine.Dossier{
 			ProjectName: fmt.Sprintf("Dự án thử tải %d", i), Investor: "Công ty thử tải", Technology: "Dây chuyền",
 			Stage: "decision", ProjectGroup: "B", Ownership: "state", Sector: "C26", CapitalVND: 1})
 		if err != nil {

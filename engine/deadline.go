@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// How a clock that ended in a DeadlineDef.EndsIn state is judged.
+const (
+	OnTime = "on_time"
+	Late   = "late"
+)
+
+// Clock is an appraisal's deadline, kept with it and moved by every
+// transition (see DeadlineDef). Days are Vietnam days, "2006-01-02".
+type Clock struct {
+	// DueOn is the last day to hand down the result; "" without a
+	// deadline (national projects) or once the clock stopped unjudged
+	// (withdrawn).
+	DueOn string
+	// Paused: the dossier waits on the applicant; DaysLeft working days
+	// were left when it was returned (negative: it was already late).
+	Paused   bool
+	DaysLeft int
+	// TriggerDueOn is the last day to fire the current state's trigger
+	// that has DueWithinWorkingDays (a request to supplement); "" when none.
+	TriggerDueOn string
+	// Extensions counts the times the due date was moved.
+	Extensions int
+	// Judged is OnTime or Late once the clock ended in an EndsIn state.
+	Judged string
+}
+
+// Running reports whether the clock counts down now.
+func (c *Clock) Running() bool { return c.DueOn != "" && !c.Paused && c.Judged == "" }
+
+// Overdue reports whether the clock runs and its due day is before today.
+func (c *Clock) Overdue(today string) bool { return c.Running() && today > c.DueOn }
+
+// StartClock sets the clock of a new appraisal on def, received on day.
+func StartClock(def *Definition, cal *Calendar, a *Appraisal, day string) {
+	a.Clock = Clock{}
+	if n := def.Deadline.WorkingDaysFor(&a.Dossier); n > 0 {
+		a.Clock.DueOn = cal.AddWorkingDays(day, n)
+	}
+	a.Clock.TriggerDueOn = triggerDueOn(def, cal, a.State, day)
+}
+
+// triggerDueOn is the last day to fire the trigger of state that must be
+// fired within some working days of entering it, or "".
+func triggerDueOn(def *Definition, cal *Calendar, state, day string) string {
+	for i := range def.Triggers {
+		t := &def.Triggers[i]
+		if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, state) {
+			return cal.AddWorkingDays(day, t.DueWithinWorkingDays)
+		}
+	}
+	return ""
+}
+
+// advanceClock moves a's clock for trigger t, fired on day, which took a
+// from state from to a.State.
+func advanceClock(def *Definition, cal *Calendar, a *Appraisal, t *TriggerDef, from, day string, in Input) error {
+	c := &a.Clock
+	if t.ExtendsDeadline {
+		// The guard saw a running clock with an extension left.
+		if in.DueAt <= c.DueOn || in.DueAt < day || !cal.IsWorkingDay(in.DueAt) {
+			return FieldErrorf(FieldDueAt, "due_at %s must be a working day, after the current due date %s and not before today", in.DueAt, c.DueOn)
+		}
+		c.DueOn = in.DueAt
+		c.Extensions++
+		return nil
+	}
+	to := a.State
+	if to == from {
+		return nil
+	}
+	c.TriggerDueOn = triggerDueOn(def, cal, to, day)
+	dd := def.Deadline
+	if dd == nil || c.DueOn == "" || c.Judged != "" {
+		return nil
+	}
+	switch {
+	case slices.Contains(dd.EndsIn, to):
+		late := day > c.DueOn
+		if c.Paused {
+			late = c.DaysLeft < 0
+		}
+		c.Judged, c.Paused, c.DaysLeft = OnTime, false, 0
+		if late {
+			c.Judged = Late
+		}
+	case slices.Contains(dd.StopsIn, to) || def.State(to).Final:
+		c.DueOn, c.Paused, c.DaysLeft = "", false, 0
+	case slices.Contains(dd.PausedIn, to):
+		if !c.Paused {
+			c.Paused, c.DaysLeft = true, cal.WorkingDaysBetween(day, c.DueOn)
+		}
+	case c.Paused:
+		// Resumed: the days that were left count from the day it came back.
+		// Already late when returned, it keeps its past due date.
+		if c.DaysLeft >= 0 {
+			c.DueOn = cal.AddWorkingDays(day, c.DaysLeft)
+		}
+		c.Paused, c.DaysLeft = false, 0
+	}
+	return nil
+}
+
+// Transit fires trigger for actor on a, at now, and applies it to a:
+// state, version, outcome and clock. It returns the event to record,
+// linked to prevHash (the hash of a's newest event) and hashed. a is
+// changed only when Transit succeeds. Errors are Fire's, and EINVALID for
+// a due_at the calendar refuses.
+func Transit(ctx context.Context, def *Definition, cal *Calendar, a *Appraisal, actor Actor,
+	trigger string, in Input, now time.Time, prevHash string) (*Event, error) {
+	to, err := Fire(ctx, def, a.Subject(def), actor, trigger, in)
+	if err != nil {
+		return nil, err
+	}
+	t := def.Trigger(trigger)
+	next := *a
+	next.State, next.Version, next.UpdatedAt = to, a.Version+1, now
+	if in.Outcome != "" {
+		next.Outcome, next.AppraisedAt = in.Outcome, now
+	}
+	if err := advanceClock(def, cal, &next, t, a.State, Day(now), in); err != nil {
+		return nil, err
+	}
+	ev := &Event{AppraisalID: a.ID, Seq: next.Version, At: now, Actor: actor,
+		Trigger: trigger, FromState: a.State, ToState: to,
+		Comment: strings.TrimSpace(in.Comment), Outcome: in.Outcome, DueOn: in.DueAt, PrevHash: prevHash}
+	ev.Hash = ComputeHash(a, ev)
+	*a = next
+	return ev, nil
+}
