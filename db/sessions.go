@@ -135,16 +135,8 @@ func (d *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return res.RowsAffected()
 }
 
-// Account is a user as the administration page shows it: never a token,
-// a password or their hashes.
-type Account struct {
-	User
-	Email       string
-	HasPassword bool
-}
-
 // Accounts lists every user, revoked ones too, by id.
-func (d *DB) Accounts(ctx context.Context) ([]Account, error) {
+func (d *DB) Accounts(ctx context.Context) ([]engine.Account, error) {
 	var rows []struct {
 		userRow
 		Email       *string `db:"email"`
@@ -155,9 +147,18 @@ func (d *DB) Accounts(ctx context.Context) ([]Account, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
-	out := make([]Account, len(rows))
+	out := make([]engine.Account, len(rows))
 	for i, r := range rows {
-		out[i] = Account{User: r.user(), Email: deref(r.Email), HasPassword: r.HasPassword}
+		u := r.user()
+		out[i] = engine.Account{ID: u.ID, Name: u.Name, Role: u.Role, Email: deref(r.Email),
+			HasPassword: r.HasPassword, Created: u.Created, Revoked: u.Revoked}
 	}
 	return out, nil
+}
+
+// RevokeAccount is RevokeUser for the administration page: the user's
+// token, sessions and sign-in stop at once.
+func (d *DB) RevokeAccount(ctx context.Context, id int64) error {
+	_, err := d.RevokeUser(ctx, id)
+	return err
 }

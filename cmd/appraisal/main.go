@@ -23,6 +23,7 @@ import (
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/engine"
 	"github.com/appraisal/appraisal/httpapi"
+	"github.com/appraisal/appraisal/httpapi/web"
 	"github.com/appraisal/appraisal/workflows"
 )
 
@@ -116,12 +117,18 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: unit, Logger: slog.Default(),
-				TrustedProxies: proxies})
+			catalog := workflows.Embedded()
+			pages, err := web.New(web.Config{Store: d, Catalog: catalog, UnitCode: unit, Logger: slog.Default()})
+			if err != nil {
+				return err
+			}
+			api, err := httpapi.New(httpapi.Config{Store: d, Catalog: catalog, UnitCode: unit, Logger: slog.Default(),
+				TrustedProxies: proxies, Pages: pages})
 			if err != nil {
 				return err
 			}
 			go foldReports(ctx, d, 5*time.Second)
+			go sweepSessions(ctx, d, time.Hour)
 			return serve(ctx, api.HTTPServer(addr))
 		},
 	}
@@ -203,14 +210,22 @@ func migrateCmd(ctx context.Context, opts *options) *cobra.Command {
 
 func usersCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
 	users := &cobra.Command{Use: "users", Short: "Manage users and their API tokens"}
-	var name, role string
+	var name, role, email string
+	var passwordStdin bool
 	add := &cobra.Command{
-		Use:   "add --name NAME --role ROLE",
+		Use:   "add --name NAME --role ROLE [--email EMAIL --password-stdin]",
 		Short: "Add a user; prints the new API token alone on one line (only its hash is kept)",
-		Args:  cobra.NoArgs,
+		Long: "Add a user; prints the new API token alone on one line (only its hash is kept).\n" +
+			"With --email and --password-stdin the user can also sign in to the web pages: the password\n" +
+			"is read from the first line of stdin, never from a flag.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !engine.Role(role).Valid() {
 				return fmt.Errorf("--role %q: one of applicant, reviewer, appraiser, admin", role)
+			}
+			passwordHash, err := passwordFromStdin(cmd.InOrStdin(), email, passwordStdin)
+			if err != nil {
+				return err
 			}
 			d, err := open(ctx, opts, true)
 			if err != nil {
@@ -218,7 +233,12 @@ func usersCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Comma
 			}
 			defer d.Close()
 			token, hash := engine.NewToken()
-			if _, err := d.CreateUser(ctx, name, engine.Role(role), hash); err != nil {
+			if passwordHash != "" {
+				_, err = d.CreateUserWithPassword(ctx, name, engine.Role(role), hash, email, passwordHash)
+			} else {
+				_, err = d.CreateUser(ctx, name, engine.Role(role), hash)
+			}
+			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(stdout, token)
@@ -227,6 +247,8 @@ func usersCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Comma
 	}
 	add.Flags().StringVar(&name, "name", "", "the user's name (required)")
 	add.Flags().StringVar(&role, "role", "", "applicant, reviewer, appraiser or admin (required)")
+	add.Flags().StringVar(&email, "email", "", "the email the user signs in to the web pages with (needs --password-stdin)")
+	add.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the web sign-in password from the first line of stdin (needs --email)")
 	add.MarkFlagRequired("name")
 	add.MarkFlagRequired("role")
 	users.AddCommand(add, usersListCmd(ctx, opts, stdout), usersRevokeCmd(ctx, opts, stdout))

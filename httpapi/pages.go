@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// Pages are the web pages (package httpapi/web). Routes adds them to the
+// API's router, so they get the same middleware: request ids, panic
+// recovery, metrics by route template, security headers, body limits.
+type Pages interface {
+	Routes(r *mux.Router, s *Server)
+}
+
+// SignInWait returns how long r's client must wait before its credentials
+// are looked at again: the API's limit on failed authentication, shared by
+// the sign-in form. 0 when they are looked at now.
+func (s *Server) SignInWait(r *http.Request) time.Duration {
+	return s.authFailures.retryAfter(limitKey(s.clients.client(r)))
+}
+
+// SignInFailed counts a failed sign-in against r's client.
+func (s *Server) SignInFailed(r *http.Request) { s.authFailed(r, limitKey(s.clients.client(r))) }
+
+// RenderSVG renders a Graphviz DOT graph as SVG, with the API's renderer.
+func (s *Server) RenderSVG(ctx context.Context, dot string) ([]byte, error) {
+	return s.graphs.svg(ctx, dot)
+}
+
+// RequestID returns the id the request with ctx is logged under.
+func RequestID(ctx context.Context) string { return requestID(ctx) }
+
+// WriteForm07Workbook answers f as the Excel workbook of the statistics
+// form, the one GET /api/v1/reports/form07 sends for Accept: xlsx.
+func WriteForm07Workbook(w http.ResponseWriter, f *engine.Form07) error {
+	return writeForm07Workbook(w, newForm07JSON(f))
+}
+
+// Form07Headings returns the statistics form's Vietnamese headings of
+// each ownership and VSIC section, as the printed form has them.
+func Form07Headings() (ownerships, sections map[string]string) {
+	return ownershipHeadings, sectionHeadings
+}
+
+// StatusOf is the HTTP status the API answers err with.
+func StatusOf(err error) int {
+	var he *httpError
+	var de *engine.Error
+	switch {
+	case errors.As(err, &he):
+		return he.status
+	case errors.As(err, &de):
+		if s, ok := statusOf[de.Code]; ok {
+			return s
+		}
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"context"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+// deadlineView is an appraisal's clock as the pages show it.
+type deadlineView struct {
+	// DueOn is the day the result is due; "" with no deadline or while
+	// the clock is stopped.
+	DueOn   string
+	Overdue bool
+	Paused  bool
+	// DaysLeft, while Paused: the working days left when it stopped.
+	DaysLeft int
+	// OnTime is engine.OnTime or engine.Late once judged.
+	OnTime string
+}
+
+func (p *Pages) today() string { return engine.Day(p.now()) }
+
+func (p *Pages) deadline(a *engine.Appraisal) deadlineView {
+	c := a.Clock
+	d := deadlineView{Overdue: c.Overdue(p.today()), Paused: c.Paused, OnTime: c.Judged}
+	if c.Paused {
+		d.DaysLeft = c.DaysLeft
+	} else {
+		d.DueOn = c.DueOn
+	}
+	return d
+}
+
+// subject is what the engine needs of a to list its permitted triggers.
+func subject(a *engine.Appraisal, def *engine.Definition) engine.Subject { return a.Subject(def) }
+
+// extendsDeadline: the trigger asks for a new due day.
+func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }
+
+func setDue(in *engine.Input, day string) { in.DueAt = day }
+
+// overdueFirst lists, for the first page of a list, the overdue
+// dossiers among those f selects, so they come before the rest.
+func (p *Pages) overdueFirst(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error) {
+	f.Overdue, f.Today, f.BeforeID, f.Limit = true, p.today(), 0, 200
+	return p.store.Appraisals(ctx, f)
+}
+
+// diagramDOT draws the dossier's workflow, its path so far and its
+// current state (engine.TrailDOT).
+func diagramDOT(def *engine.Definition, a *engine.Appraisal, events []engine.Event) string {
+	return engine.TrailDOT(def, a, events)
+}

@@ -1,0 +1,204 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/appraisal/appraisal/engine"
+)
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *site) {
+		t.Run("NoSessionRedirectsToSignIn", func(t *testing.T) {
+			b := s.browser(t)
+			for _, path := range []string{"/my", "/queue", "/dossiers/new", "/dossiers/1", "/dashboard", "/form07", "/form07.xlsx", "/admin/users"} {
+				p := b.get(path)
+				if want := "/signin?next=" + url.QueryEscape(path); p.status != http.StatusSeeOther || p.header.Get("Location") != want {
+					t.Errorf("GET %s without a session: %d to %q, want 303 to %q", path, p.status, p.header.Get("Location"), want)
+				}
+			}
+			if p := b.get("/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/signin" {
+				t.Errorf("GET / without a session: %d to %q", p.status, p.header.Get("Location"))
+			}
+		})
+
+		t.Run("OK", func(t *testing.T) {
+			b := s.browser(t)
+			p := b.post("/signin?next=%2Fqueue", "/signin", url.Values{"email": {"Reviewer@SKHCN.example.vn"}, "password": {password}, "next": {"/queue"}})
+			if p.status != http.StatusSeeOther || p.header.Get("Location") != "/queue" {
+				t.Fatalf("sign-in: %d to %q, want 303 to /queue", p.status, p.header.Get("Location"))
+			}
+			cookie := p.header.Get("Set-Cookie")
+			for _, want := range []string{"appraisal_session=", "HttpOnly", "SameSite=Lax", "Path=/"} {
+				if !strings.Contains(cookie, want) {
+					t.Errorf("session cookie %q lacks %s", cookie, want)
+				}
+			}
+			if q := b.get("/queue"); q.status != http.StatusOK || !strings.Contains(q.body, people["reviewer"].Name) {
+				t.Errorf("the queue after sign-in: %d", q.status)
+			}
+			// Sign-out ends the session: the same cookie is refused afterwards.
+			old := b.c.Jar.Cookies(mustURL(s.srv.URL))
+			out := b.post("/queue", "/signout", url.Values{})
+			if out.status != http.StatusSeeOther || !strings.HasPrefix(out.header.Get("Location"), "/signin") {
+				t.Fatalf("sign-out: %d to %q", out.status, out.header.Get("Location"))
+			}
+			replay := s.browser(t)
+			replay.c.Jar.SetCookies(mustURL(s.srv.URL), old)
+			if p := replay.get("/queue"); p.status != http.StatusSeeOther {
+				t.Errorf("the signed-out session's cookie still works: %d", p.status)
+			}
+		})
+
+		t.Run("NextStaysOnTheSite", func(t *testing.T) {
+			for _, next := range []string{"//evil.example", "https://evil.example/", "/\\evil.example"} {
+				b := s.browser(t)
+				p := b.post("/signin", "/signin", url.Values{"email": {people["reviewer"].Email}, "password": {password}, "next": {next}})
+				if p.header.Get("Location") != "/queue" {
+					t.Errorf("next=%q: sent to %q, want /queue", next, p.header.Get("Location"))
+				}
+			}
+		})
+
+		t.Run("ErrWrongPassword", func(t *testing.T) {
+			b := s.browser(t)
+			p := b.post("/signin", "/signin", url.Values{"email": {people["applicant"].Email}, "password": {"sai mật khẩu rồi"}})
+			if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Email hoặc mật khẩu không đúng.") ||
+				!strings.Contains(p.body, `value="an@example.vn"`) {
+				t.Errorf("wrong password: %d, want 401, the message and the email kept\n%s", p.status, p.body)
+			}
+			if strings.Contains(p.header.Get("Set-Cookie"), "appraisal_session=") && !strings.Contains(p.header.Get("Set-Cookie"), "Max-Age=0") {
+				t.Error("a failed sign-in set a session cookie")
+			}
+			unknown := b.post("/signin", "/signin", url.Values{"email": {"nobody@example.vn"}, "password": {password}})
+			if unknown.status != http.StatusUnauthorized {
+				t.Errorf("unknown email: %d, want 401", unknown.status)
+			}
+		})
+
+		t.Run("ErrCSRF", func(t *testing.T) {
+			b := s.browser(t)
+			p := b.do(http.MethodPost, "/signin", url.Values{"email": {people["applicant"].Email}, "password": {password}})
+			if p.status != http.StatusForbidden {
+				t.Errorf("sign-in without the form's token: %d, want 403", p.status)
+			}
+			b.signIn("applicant")
+			for _, form := range []url.Values{dossierForm("Không có mã"), func() url.Values {
+				f := dossierForm("Mã sai")
+				f.Set("csrf", "not-the-token")
+				return f
+			}()} {
+				if p := b.do(http.MethodPost, "/dossiers", form); p.status != http.StatusForbidden {
+					t.Errorf("POST /dossiers with csrf %q: %d, want 403", form.Get("csrf"), p.status)
+				}
+			}
+			if p := b.do(http.MethodPost, "/signout", url.Values{}); p.status != http.StatusForbidden {
+				t.Errorf("sign-out without the token: %d, want 403", p.status)
+			}
+			// Another session's token is not this one's.
+			other := s.signedIn(t, "other")
+			f := dossierForm("Mã của người khác")
+			f.Set("csrf", other.csrf("/my"))
+			if p := b.do(http.MethodPost, "/dossiers", f); p.status != http.StatusForbidden {
+				t.Errorf("POST with another session's token: %d, want 403", p.status)
+			}
+			if list, err := s.db.Appraisals(context.Background(), engine.ListFilter{Limit: 10}); err != nil || len(list) != 0 {
+				t.Errorf("refused forms wrote %d dossiers (%v)", len(list), err)
+			}
+		})
+
+		t.Run("ErrTooManyFailures", func(t *testing.T) {
+			b := s.browser(t)
+			var last page
+			for range 11 {
+				last = b.post("/signin", "/signin", url.Values{"email": {people["admin"].Email}, "password": {"đoán-mò-mật-khẩu"}})
+			}
+			if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
+				t.Errorf("the 11th failed sign-in: %d, Retry-After %q; want 429", last.status, last.header.Get("Retry-After"))
+			}
+			// Even the right password waits now.
+			if p := b.post("/signin", "/signin", url.Values{"email": {people["admin"].Email}, "password": {password}}); p.status != http.StatusTooManyRequests {
+				t.Errorf("right password while slowed: %d, want 429", p.status)
+			}
+		})
+	})
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// TestPagePermissions: who may see which page.
+func TestPagePermissions(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *site) {
+		browsers := map[string]*browser{}
+		for who := range people {
+			browsers[who] = s.signedIn(t, who)
+		}
+		mine := browsers["applicant"].submit("Nhà máy của An")
+		theirs := browsers["other"].submit("Nhà máy của Bình")
+		pages := []struct {
+			path string
+			// status per person; absent is 403
+			ok map[string]int
+		}{
+			{"/my", map[string]int{"applicant": 200, "other": 200}},
+			{"/dossiers/new", map[string]int{"applicant": 200, "other": 200}},
+			{"/queue", map[string]int{"reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/queue?state=submitted&q=nha+may", map[string]int{"reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/dashboard", map[string]int{"reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/form07", map[string]int{"reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/form07.xlsx?year=2026", map[string]int{"reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/admin/users", map[string]int{"admin": 200}},
+			{mine, map[string]int{"applicant": 200, "other": 404, "reviewer": 200, "appraiser": 200, "admin": 200}},
+			{mine + "/receipt", map[string]int{"applicant": 200, "other": 404, "reviewer": 200, "appraiser": 200, "admin": 200}},
+			{mine + "/diagram.svg", map[string]int{"applicant": 200, "other": 404, "reviewer": 200, "appraiser": 200, "admin": 200}},
+			{theirs, map[string]int{"applicant": 404, "other": 200, "reviewer": 200, "appraiser": 200, "admin": 200}},
+			{"/dossiers/999999", map[string]int{"applicant": 404, "other": 404, "reviewer": 404, "appraiser": 404, "admin": 404}},
+		}
+		for _, pg := range pages {
+			for who, b := range browsers {
+				want, ok := pg.ok[who]
+				if !ok {
+					want = http.StatusForbidden
+				}
+				if p := b.get(pg.path); p.status != want {
+					t.Errorf("%s GET %s: %d, want %d", who, pg.path, p.status, want)
+				}
+			}
+		}
+		// The applicant's list holds their own dossier only.
+		if p := browsers["applicant"].get("/my"); !strings.Contains(p.body, "Nhà máy của An") || strings.Contains(p.body, "Nhà máy của Bình") {
+			t.Errorf("the applicant's list shows someone else's dossier, or not theirs")
+		}
+		// Staff may not submit; an applicant may not act on another's dossier.
+		if p := browsers["reviewer"].post("/queue", "/dossiers", dossierForm("Của chuyên viên")); p.status != http.StatusForbidden {
+			t.Errorf("reviewer POST /dossiers: %d, want 403", p.status)
+		}
+		if p := browsers["applicant"].post("/my", theirs+"/transitions", url.Values{"trigger": {"withdraw"}, "version": {"1"}}); p.status != http.StatusNotFound {
+			t.Errorf("withdrawing another's dossier: %d, want 404", p.status)
+		}
+		// A role that may not fire a trigger is refused, and nothing changes.
+		p := browsers["appraiser"].post("/queue", mine+"/transitions", url.Values{"trigger": {"review"}, "version": {"1"}})
+		if p.status == http.StatusSeeOther || p.status >= 500 {
+			t.Errorf("appraiser firing review: %d, want a refusal", p.status)
+		}
+		if p := browsers["admin"].post("/admin/users", "/admin/users", url.Values{"name": {"Người mới"}, "role": {"reviewer"},
+			"email": {"moi@skhcn.example.vn"}, "password": {"một mật khẩu dài"}}); p.status != http.StatusSeeOther {
+			t.Errorf("admin adds a user: %d\n%s", p.status, p.body)
+		}
+		if p := browsers["reviewer"].post("/queue", "/admin/users", url.Values{"name": {"Kẻ lạ"}, "role": {"admin"},
+			"email": {"la@example.vn"}, "password": {"một mật khẩu dài"}}); p.status != http.StatusForbidden {
+			t.Errorf("reviewer adds a user: %d, want 403", p.status)
+		}
+	})
+}
