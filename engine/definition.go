@@ -101,7 +101,7 @@ type TriggerDef struct {
 	Name  string   `json:"name"`
 	Title string   `json:"title,omitempty"`
 	From  []string `json:"from"`
-	To    string   `json:"to"`
+	To    string   `json:"to,omitempty"`
 	Roles []Role   `json:"roles"`
 	// OwnerOnly: only the applicant who owns the appraisal may fire it.
 	OwnerOnly bool `json:"owner_only,omitempty"`

@@ -83,13 +83,13 @@ type appraisalJSON struct {
 	UpdatedAt         time.Time          `json:"updated_at"`
 	PermittedTriggers []string           `json:"permitted_triggers"`
 	// The deadline (engine.Clock): days are Vietnam days, 2006-01-02.
-	DueAt           *string          `json:"due_at"`
-	Overdue         bool             `json:"overdue"`
-	OnTime          *string          `json:"on_time"`
-	ClockPaused     bool             `json:"clock_paused"`
-	WorkingDaysLeft *int             `json:"working_days_left"`
-	Extensions      int              `json:"extensions"`
-	TriggerDue      *triggerDueJSON  `json:"trigger_due"`
+	DueAt           *string         `json:"due_at"`
+	Overdue         bool            `json:"overdue"`
+	OnTime          *string         `json:"on_time"`
+	ClockPaused     bool            `json:"clock_paused"`
+	WorkingDaysLeft *int            `json:"working_days_left"`
+	Extensions      int             `json:"extensions"`
+	TriggerDue      *triggerDueJSON `json:"trigger_due"`
 }
 
 // triggerDueJSON is the last day to fire a trigger the law wants fired

@@ -242,7 +242,7 @@ func TestSubmitReturnsTheAppraisal(t *testing.T) {
 			t.Errorf("code %v", m["code"])
 		}
 		wf := m["workflow"].(map[string]any)
-		if wf["name"] != "technology-appraisal" || wf["version"] != float64(1) {
+		if wf["name"] != "technology-appraisal" || wf["version"] != float64(2) {
 			t.Errorf("workflow %v", wf)
 		}
 		app := m["applicant"].(map[string]any)
@@ -254,7 +254,7 @@ func TestSubmitReturnsTheAppraisal(t *testing.T) {
 		}
 		// Staff see what they may do.
 		g := expect(t, e.request(t, "GET", fmt.Sprintf("/api/v1/appraisals/%d", id), reviewer, nil), http.StatusOK)
-		if got := fmt.Sprint(g["permitted_triggers"]); got != "[reject request_supplement review]" {
+		if got := fmt.Sprint(g["permitted_triggers"]); got != "[extend reject request_supplement review]" {
 			t.Errorf("reviewer's permitted_triggers %s", got)
 		}
 		// Optional fields absent come back null.
@@ -563,11 +563,11 @@ func TestListing(t *testing.T) {
 func TestWorkflows(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		m := expect(t, e.request(t, "GET", "/api/v1/workflows", hoa, nil), 200)
-		if len(m["items"].([]any)) != 1 {
+		if len(m["items"].([]any)) != 2 {
 			t.Errorf("workflows %v", m["items"])
 		}
 		w := expect(t, e.request(t, "GET", "/api/v1/workflows/technology-appraisal", hoa, nil), 200)
-		if fmt.Sprint(w["versions"]) != "[1]" || fmt.Sprint(w["roles"]) != "[admin applicant appraiser reviewer]" {
+		if fmt.Sprint(w["versions"]) != "[1 2]" || fmt.Sprint(w["roles"]) != "[admin applicant appraiser reviewer]" {
 			t.Errorf("workflow %v %v", w["versions"], w["roles"])
 		}
 		dot := e.request(t, "GET", "/api/v1/workflows/technology-appraisal/graph", hoa, nil)

@@ -213,6 +213,11 @@ var openAPIOperations = []string{
 	"GET /api/v1/workflows",
 	"GET /api/v1/workflows/{name}",
 	"GET /api/v1/workflows/{name}/graph",
+	"GET /api/v1/workflows/{name}/versions/{version}",
+	"GET /api/v1/workflows/{name}/versions/{version}/graph",
+	"GET /api/v1/appraisals/{id}/graph",
+	"GET /api/v1/calendar",
+	"POST /api/v1/calendar/days",
 	"GET /api/v1/reports/counts",
 	"GET /api/v1/reports/form07",
 }
@@ -467,10 +472,13 @@ func TestOpenAPIChecksRealResponses(t *testing.T) {
 	c.want(403, "POST", tr, owner, j(`{"trigger":"review"}`))
 	c.want(404, "POST", tr, other, j(`{"trigger":"withdraw"}`))
 	_, body = c.want(409, "POST", tr, reviewer, j(`{"trigger":"review"}`))
-	if !strings.Contains(string(body), `"permitted_triggers":[]`) {
-		t.Errorf("409 to a reviewer on a reviewed appraisal should permit nothing: %s", body)
+	if !strings.Contains(string(body), `"permitted_triggers":["extend"]`) {
+		t.Errorf("409 to a reviewer on a reviewed appraisal should permit only extend: %s", body)
 	}
-	c.want(409, "POST", tr, owner, j(`{"trigger":"withdraw"}`))
+	_, body = c.want(409, "POST", tr, owner, j(`{"trigger":"withdraw"}`))
+	if !strings.Contains(string(body), `"permitted_triggers":[]`) {
+		t.Errorf("409 to the owner of a reviewed appraisal should permit nothing: %s", body)
+	}
 	c.want(422, "POST", tr, appraiser, j(`{"trigger":"approve"}`))
 	c.want(422, "POST", tr, appraiser, j(`{"comment":"no trigger"}`))
 	c.want(422, "POST", tr, appraiser, j(`{"trigger":"appraise","outcome":"not_approved"}`))
@@ -505,6 +513,24 @@ func TestOpenAPIChecksRealResponses(t *testing.T) {
 	}
 	c.want(404, "GET", "/api/v1/workflows/no-such-workflow/graph", reviewer, nil)
 	c.want(401, "GET", "/api/v1/workflows/technology-appraisal/graph", "", nil)
+	c.want(200, "GET", "/api/v1/workflows/technology-appraisal/versions/1", owner, nil)
+	c.want(200, "GET", "/api/v1/workflows/technology-opinion/versions/1", owner, nil)
+	c.want(404, "GET", "/api/v1/workflows/technology-appraisal/versions/9", owner, nil)
+	c.want(404, "GET", "/api/v1/workflows/technology-appraisal/versions/01", owner, nil)
+	c.want(200, "GET", "/api/v1/workflows/technology-appraisal/versions/2/graph", owner, nil, "Accept", "image/svg+xml")
+	c.want(200, "GET", id+"/graph", owner, nil)
+	c.want(200, "GET", id+"/graph", reviewer, nil, "Accept", "image/svg+xml")
+	c.want(404, "GET", id+"/graph", other, nil)
+
+	// The calendar.
+	c.want(200, "GET", "/api/v1/calendar", other, nil)
+	c.want(200, "GET", "/api/v1/calendar?year=2026", reviewer, nil)
+	c.want(422, "GET", "/api/v1/calendar?year=twenty", reviewer, nil)
+	c.want(204, "POST", "/api/v1/calendar/days", admin, j(`{"holidays":[{"day":"2027-02-08","name":"Tết Nguyên đán"}]}`))
+	c.want(204, "POST", "/api/v1/calendar/days", admin, j(`{"holidays":[{"day":"2027-02-08","name":"Tết Nguyên đán"}]}`))
+	c.want(422, "POST", "/api/v1/calendar/days", admin, j(`{"holidays":[{"day":"2027-02-08","name":"Another name"}]}`))
+	c.want(422, "POST", "/api/v1/calendar/days", admin, j(`{"working_weekends":[{"day":"2027-02-08","name":"a Monday"}]}`))
+	c.want(403, "POST", "/api/v1/calendar/days", reviewer, j(`{"holidays":[{"day":"2027-02-09","name":"Tết"}]}`))
 
 	// Reports.
 	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -592,6 +618,9 @@ func TestOpenAPICheckerRejectsMismatches(t *testing.T) {
 			"outcome":      nil,
 			"submitted_at": "2025-03-14T02:03:04.123456Z", "updated_at": "2025-03-14T02:03:04.123456Z",
 			"permitted_triggers": []string{"withdraw"},
+			"due_at":             "2025-04-04", "overdue": false, "on_time": nil, "clock_paused": false,
+			"working_days_left": nil, "extensions": 0,
+			"trigger_due": map[string]any{"trigger": "request_supplement", "due_at": "2025-03-19", "overdue": false},
 		}
 	}
 	problem := func(status int, slug string) map[string]any {

@@ -177,21 +177,14 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 		total += c.Count
 	}
 	if wants(r, "text/csv") {
-		header := []string{by, "count"}
-		if isPeriod(by) {
-			header = append(header, "on_time", "late")
-		}
-		rows := [][]string{header}
+		// Two columns, as clients read them; the on-time share is by=on_time.
+		rows := [][]string{{by, "count"}}
 		for _, c := range counts {
 			key := ""
 			if c.Key != nil {
 				key = *c.Key
 			}
-			row := []string{key, strconv.FormatInt(c.Count, 10)}
-			if isPeriod(by) {
-				row = append(row, strconv.FormatInt(c.OnTime, 10), strconv.FormatInt(c.Late, 10))
-			}
-			rows = append(rows, row)
+			rows = append(rows, []string{key, strconv.FormatInt(c.Count, 10)})
 		}
 		return writeCSV(w, fmt.Sprintf("counts-by-%s.csv", by), rows)
 	}

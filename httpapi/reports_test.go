@@ -57,7 +57,7 @@ func reportData() []made {
 	return []made{
 		{owner: hoa, stage: "decision", group: "B", ownership: fi, sector: "C26", country: "KR", submitted: at("2023-12-31T16:59:59Z"), life: "archived", outcome: ok, appraised: at("2024-01-15T03:00:00Z")},
 		{owner: binh, stage: "decision", group: "A", ownership: st, sector: "D", submitted: at("2023-12-31T17:00:00Z"), life: "appraised", outcome: no, appraised: at("2024-03-31T16:30:00Z")},
-		{owner: hoa, stage: "policy", ownership: ns, sector: "C10", country: "VN", submitted: at("2024-02-10T02:00:00Z"), life: "rejected"},
+		{owner: hoa, stage: "decision", group: "C", ownership: ns, sector: "C10", country: "VN", submitted: at("2024-02-10T02:00:00Z"), life: "rejected"},
 		{owner: hoa, stage: "decision", group: "C", ownership: ns, sector: "A01", submitted: at("2024-03-31T16:30:00Z"), life: "appraised", outcome: cond, appraised: at("2024-03-31T17:30:00Z")},
 		{owner: binh, stage: "decision", group: "national", ownership: fi, sector: "C", country: "JP", submitted: at("2024-03-31T17:00:00Z"), life: "appraised", outcome: ok, appraised: at("2024-06-30T18:00:00Z")},
 		{owner: hoa, stage: "policy", ownership: st, sector: "J62", submitted: at("2024-03-31T17:30:00Z"), life: "withdrawn"},
@@ -101,6 +101,8 @@ type timedStep struct {
 // lifeSteps lays out m's life after its submission. Steps before the
 // appraisal fall evenly between the submission and the appraisal; others a
 // day apart.
+// A dossier of the policy stage runs on technology-opinion, where the same
+// lives take that workflow's triggers and states.
 func lifeSteps(m made) []timedStep {
 	appraise := step{appraiser, "appraise", []string{"outcome", m.outcome}, "appraised"}
 	if m.outcome != "approved" {
@@ -109,6 +111,14 @@ func lifeSteps(m made) []timedStep {
 	review := step{reviewer, "review", nil, "reviewed"}
 	supplement := step{reviewer, "request_supplement", []string{"comment", "Thiếu hồ sơ"}, "returned"}
 	resubmit := step{m.owner, "resubmit", nil, "submitted"}
+	if m.stage == "policy" {
+		appraise = step{appraiser, "give_opinion", []string{"outcome", m.outcome}, "answered"}
+		if m.outcome != "agreed" {
+			appraise.data = append(appraise.data, "comment", "Ý kiến: "+m.outcome)
+		}
+		review = step{reviewer, "draft_opinion", []string{"comment", "Dự thảo ý kiến"}, "drafted"}
+		resubmit.state = "received"
+	}
 	withdraw := step{m.owner, "withdraw", nil, "withdrawn"}
 	reject := step{reviewer, "reject", []string{"comment", "Công nghệ lạc hậu"}, "rejected"}
 	archive := step{admin, "archive", nil, "archived"}
@@ -154,6 +164,9 @@ func lifeSteps(m made) []timedStep {
 	return out
 }
 
+// opinionOutcomes are technology-opinion's outcomes for the dataset's.
+var opinionOutcomes = map[string]string{"approved": "agreed", "approved_with_conditions": "agreed_with_conditions", "not_approved": "not_agreed"}
+
 // seedReports makes the dataset through the API, each submission and
 // transition at its instant, and returns the test's list of it.
 func seedReports(t *testing.T, e *env) []made {
@@ -164,6 +177,9 @@ func seedReports(t *testing.T, e *env) []made {
 		m := &data[i]
 		if (m.outcome != "") != slices.Contains([]string{"appraised", "supplemented", "archived"}, m.life) {
 			t.Fatalf("dataset %d: outcome %q does not fit life %s", i, m.outcome, m.life)
+		}
+		if m.stage == "policy" && m.outcome != "" {
+			m.outcome = opinionOutcomes[m.outcome]
 		}
 		d := dossier()
 		d["stage"], d["ownership"], d["sector"] = m.stage, m.ownership, m.sector
@@ -182,6 +198,9 @@ func seedReports(t *testing.T, e *env) []made {
 		e.d.Now = func() time.Time { return when }
 		a := expect(t, e.request(t, "POST", "/api/v1/appraisals", m.owner, d), http.StatusCreated)
 		m.id, m.state = int64(a["id"].(float64)), "submitted"
+		if m.stage == "policy" {
+			m.state = "received"
+		}
 		if got := at(a["submitted_at"].(string)); !got.Equal(m.submitted) {
 			t.Fatalf("dataset %d: submitted_at %v, want %v", i, got, m.submitted)
 		}

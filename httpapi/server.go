@@ -36,6 +36,8 @@ type Store interface {
 	Events(ctx context.Context, appraisalID int64) ([]engine.Event, error)
 	Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error)
 	Form07(ctx context.Context, p engine.Period) (*engine.Form07, error)
+	CalendarDays(ctx context.Context) (engine.CalendarData, error)
+	AddCalendarDays(ctx context.Context, add engine.CalendarData) error
 	PingContext(ctx context.Context) error
 }
 
@@ -136,6 +138,11 @@ func (s *Server) routes() {
 	authed(http.MethodGet, "/api/v1/workflows", s.listWorkflows)
 	authed(http.MethodGet, "/api/v1/workflows/{name}", s.getWorkflow)
 	authed(http.MethodGet, "/api/v1/workflows/{name}/graph", s.workflowGraph)
+	authed(http.MethodGet, "/api/v1/workflows/{name}/versions/{version:[0-9]+}", s.workflowVersion)
+	authed(http.MethodGet, "/api/v1/workflows/{name}/versions/{version:[0-9]+}/graph", s.workflowGraph)
+	authed(http.MethodGet, "/api/v1/appraisals/{id:[0-9]+}/graph", s.appraisalGraph)
+	authed(http.MethodGet, "/api/v1/calendar", s.getCalendar)
+	authed(http.MethodPost, "/api/v1/calendar/days", s.addCalendarDays)
 	authed(http.MethodGet, "/api/v1/reports/counts", s.reportCounts)
 	authed(http.MethodGet, "/api/v1/reports/form07", s.reportForm07)
 

@@ -62,7 +62,7 @@ func TestOpenAPIUnavailable(t *testing.T) {
 		if !strings.HasPrefix(path, "/api/v1/") || path == "/api/v1/openapi.json" {
 			continue
 		}
-		concrete := strings.NewReplacer("{id}", "1", "{name}", workflows.TechnologyAppraisal).Replace(path)
+		concrete := strings.NewReplacer("{id}", "1", "{name}", workflows.TechnologyAppraisal, "{version}", "1").Replace(path)
 		if strings.HasPrefix(path, "/api/v1/reports/counts") {
 			concrete += "?by=state"
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -65,14 +66,62 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// workflowGraph answers the latest version's diagram: DOT by default, SVG
-// for Accept: image/svg+xml.
-func (s *Server) workflowGraph(w http.ResponseWriter, r *http.Request) error {
-	def, err := s.catalog.Latest(mux.Vars(r)["name"])
+// workflowVersion answers one version of a workflow's definition.
+func (s *Server) workflowVersion(w http.ResponseWriter, r *http.Request) error {
+	def, err := s.definitionOf(r)
 	if err != nil {
 		return err
 	}
-	dot := engine.DOT(def)
+	writeJSON(w, http.StatusOK, "application/json", def)
+	return nil
+}
+
+// definitionOf reads {name} and {version}: the route admits digits only.
+func (s *Server) definitionOf(r *http.Request) (*engine.Definition, error) {
+	vars := mux.Vars(r)
+	v, err := strconv.Atoi(vars["version"])
+	if err != nil || strconv.Itoa(v) != vars["version"] {
+		return nil, engine.Errorf(engine.ENOTFOUND, "no workflow %s version %s", vars["name"], vars["version"])
+	}
+	return s.catalog.Definition(engine.WorkflowRef{Name: vars["name"], Version: v})
+}
+
+// workflowGraph answers a workflow's diagram, of its latest version or of
+// {version}: DOT by default, SVG for Accept: image/svg+xml.
+func (s *Server) workflowGraph(w http.ResponseWriter, r *http.Request) error {
+	var def *engine.Definition
+	var err error
+	if _, ok := mux.Vars(r)["version"]; ok {
+		def, err = s.definitionOf(r)
+	} else {
+		def, err = s.catalog.Latest(mux.Vars(r)["name"])
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeGraph(w, r, engine.DOT(def))
+}
+
+// appraisalGraph answers the diagram of an appraisal's workflow version
+// with its current state and the path it took marked.
+func (s *Server) appraisalGraph(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.visibleAppraisal(r)
+	if err != nil {
+		return err
+	}
+	def, err := s.catalog.Definition(a.Workflow)
+	if err != nil {
+		return err
+	}
+	events, err := s.store.Events(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	return s.writeGraph(w, r, engine.TrailDOT(def, a, events))
+}
+
+// writeGraph answers dot as DOT, or rendered to SVG for Accept: image/svg+xml.
+func (s *Server) writeGraph(w http.ResponseWriter, r *http.Request, dot string) error {
 	if !strings.Contains(r.Header.Get("Accept"), "image/svg+xml") {
 		w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
 		w.Write([]byte(dot))

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
+)
+
+// The working-day calendar deadlines count in: the one shipped in the
+// binary (workflows/calendar) plus the days the operator added, kept in the
+// database. An addition changes the due dates computed from then on; due
+// dates already set stay as they were.
+
+type calendarJSON struct {
+	Year            int                   `json:"year"`
+	Covered         bool                  `json:"covered"`
+	Holidays        []engine.Holiday      `json:"holidays"`
+	WorkingWeekends []engine.Holiday      `json:"working_weekends"`
+	Notes           []engine.CalendarNote `json:"notes"`
+	Years           []int                 `json:"years"`
+}
+
+// getCalendar answers one year of the calendar (?year=, this year by default).
+func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
+	q, err := strictQuery(r)
+	if err != nil {
+		return err
+	}
+	if err := checkParams(q, "year"); err != nil {
+		return err
+	}
+	year := s.now().In(engine.VietnamTime).Year()
+	if v := q.Get("year"); v != "" {
+		year, err = strconv.Atoi(v)
+		if err != nil || year < engine.CalendarMinYear || year > engine.CalendarMaxYear || strconv.Itoa(year) != v {
+			return engine.FieldErrorf("year", "year must be a year from %d to %d", engine.CalendarMinYear, engine.CalendarMaxYear)
+		}
+	}
+	cal := s.catalog.Calendar()
+	notes := cal.Notes(year)
+	if notes == nil {
+		notes = []engine.CalendarNote{}
+	}
+	writeJSON(w, http.StatusOK, "application/json", calendarJSON{
+		Year: year, Covered: cal.Covers(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)),
+		Holidays: cal.Holidays(year), WorkingWeekends: cal.WorkingWeekends(year), Notes: notes, Years: cal.Years(),
+	})
+	return nil
+}
+
+type calendarDaysRequest struct {
+	Holidays        []engine.Holiday `json:"holidays"`
+	WorkingWeekends []engine.Holiday `json:"working_weekends"`
+}
+
+// addCalendarDays adds days off and working weekends (admin only), such as
+// next year's lunar new year holidays once they are announced.
+func (s *Server) addCalendarDays(w http.ResponseWriter, r *http.Request) error {
+	if actorOf(r).Role != engine.RoleAdmin {
+		return engine.Errorf(engine.EFORBIDDEN, "only an admin may change the calendar")
+	}
+	var req calendarDaysRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	add := engine.CalendarData{Holidays: req.Holidays, WorkingWeekends: req.WorkingWeekends}
+	if len(add.Holidays)+len(add.WorkingWeekends) == 0 {
+		return engine.FieldErrorf("holidays", "give at least one day in holidays or working_weekends")
+	}
+	// Validate against what is in force, before anything is stored.
+	if _, err := s.catalog.Calendar().With(add); err != nil {
+		return err
+	}
+	if err := s.store.AddCalendarDays(r.Context(), add); err != nil {
+		return err
+	}
+	if err := s.ReloadCalendar(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// ReloadCalendar rebuilds the calendar from the shipped one and the days
+// stored; servers call it now and then to see what another one added.
+func (s *Server) ReloadCalendar(ctx context.Context) error {
+	cal, err := LoadCalendar(ctx, s.store)
+	if err != nil {
+		return err
+	}
+	s.catalog.SetCalendar(cal)
+	return nil
+}
+
+// LoadCalendar returns the shipped calendar with the days stored in db.
+func LoadCalendar(ctx context.Context, db interface {
+	CalendarDays(ctx context.Context) (engine.CalendarData, error)
+}) (*engine.Calendar, error) {
+	added, err := db.CalendarDays(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return workflows.MustCalendar().With(added)
+}
