@@ -202,3 +202,103 @@ func TestPagePermissions(t *testing.T) {
 		}
 	})
 }
+
+// TestForms: the new-dossier form keeps what was typed and names each bad
+// field; action forms ask for what the workflow requires; languages.
+func TestForms(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, s *site) {
+		applicant, reviewer := s.signedIn(t, "applicant"), s.signedIn(t, "reviewer")
+
+		t.Run("ErrInvalidDossierKeepsInput", func(t *testing.T) {
+			form := dossierForm("Dự án <thử> & \"nháy\"")
+			form.Set("investor", "  ")
+			form.Set("sector", "Z99")
+			form.Set("capital_vnd", "một trăm tỷ")
+			form.Set("project_group", "")
+			p := applicant.post("/dossiers/new", "/dossiers", form)
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("invalid form: %d, want 422", p.status)
+			}
+			for _, f := range []string{"investor", "sector", "capital_vnd", "project_group"} {
+				if !strings.Contains(p.body, `id="f-`+f+`-error"`) {
+					t.Errorf("no message at field %s", f)
+				}
+			}
+			for _, f := range []string{"project_name", "technology", "stage", "ownership", "locality", "investor_country"} {
+				if strings.Contains(p.body, `id="f-`+f+`-error"`) {
+					t.Errorf("a message at valid field %s", f)
+				}
+			}
+			for _, want := range []string{`value="Dự án &lt;thử&gt; &amp; &#34;nháy&#34;"`, `value="Z99"`, `value="một trăm tỷ"`, `value="Xã Đông Anh"`,
+				`<option value="decision" selected>`, "Thiết bị hàn dán linh kiện bề mặt (SMT) tự động</textarea>"} {
+				if !strings.Contains(p.body, want) {
+					t.Errorf("the refused form lost %s", want)
+				}
+			}
+			if list, _ := s.db.Appraisals(context.Background(), engine.ListFilter{Limit: 5}); len(list) != 0 {
+				t.Errorf("a refused form wrote %d dossiers", len(list))
+			}
+		})
+
+		t.Run("ActionsAskForWhatTheyNeed", func(t *testing.T) {
+			path := applicant.submit("Nhà máy thử nghiệm")
+			p := reviewer.get(path)
+			for _, want := range []string{`id="action-review"`, `id="action-request_supplement"`, `id="action-reject"`,
+				`<textarea id="comment-request_supplement" name="comment" rows="2" required>`, `src="` + path + `/diagram.svg"`} {
+				if !strings.Contains(p.body, want) {
+					t.Errorf("the reviewer's dossier page lacks %s", want)
+				}
+			}
+			if strings.Contains(applicant.get(path).body, `id="action-review"`) {
+				t.Error("the applicant is offered review")
+			}
+			// A required comment left out: 422 at the form, nothing fired.
+			r := reviewer.fire(path, "request_supplement", nil)
+			if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Thao tác này cần ý kiến") {
+				t.Errorf("request_supplement without a comment: %d", r.status)
+			}
+			ok := reviewer.fire(path, "request_supplement", url.Values{"comment": {"Bổ sung hợp đồng."}})
+			if ok.status != http.StatusSeeOther {
+				t.Fatalf("request_supplement: %d\n%s", ok.status, ok.body)
+			}
+			// A stale form (the version moved on) is refused with 412 or 409.
+			stale := reviewer.do(http.MethodPost, path+"/transitions", url.Values{"csrf": {reviewer.csrf(path)},
+				"trigger": {"reject"}, "version": {"1"}, "comment": {"Muộn"}})
+			if stale.status != http.StatusPreconditionFailed && stale.status != http.StatusConflict {
+				t.Errorf("a stale form: %d, want 412 or 409", stale.status)
+			}
+			if p := applicant.get(path); !strings.Contains(p.body, `id="action-resubmit"`) || !strings.Contains(p.body, "Trả lại để bổ sung") {
+				t.Error("the applicant is not offered resubmit on a returned dossier")
+			}
+			if p := applicant.get(path + "/receipt"); !strings.Contains(p.body, "SKHCN-") || !strings.Contains(p.body, `id="receipt-due"`) {
+				t.Error("the receipt lacks the code or the due date")
+			}
+		})
+
+		t.Run("Languages", func(t *testing.T) {
+			b := s.browser(t)
+			if p := b.get("/signin"); !strings.Contains(p.body, `<html lang="vi">`) || !strings.Contains(p.body, "Đăng nhập") {
+				t.Error("the default language is not Vietnamese")
+			}
+			if p := b.do(http.MethodGet, "/signin", nil, "Accept-Language", "en-GB,en;q=0.9"); !strings.Contains(p.body, `<html lang="en">`) {
+				t.Error("Accept-Language: en does not give English")
+			}
+			if p := b.get("/signin?lang=en"); !strings.Contains(p.body, "Sign in") {
+				t.Error("?lang=en does not give English")
+			}
+			if p := b.do(http.MethodGet, "/signin", nil, "Accept-Language", "vi"); !strings.Contains(p.body, `<html lang="en">`) {
+				t.Error("the language chosen is not remembered over Accept-Language")
+			}
+			p := reviewer.get("/queue?lang=en")
+			for _, want := range []string{"Work queue", `<meta name="viewport"`, `<label for="q">`} {
+				if !strings.Contains(p.body, want) {
+					t.Errorf("the English queue lacks %s", want)
+				}
+			}
+			if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("pages' CSP = %q", csp)
+			}
+		})
+	})
+}
