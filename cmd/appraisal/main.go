@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"debug, info, warn or error (env APPRAISAL_LOG_LEVEL)")
 
 	root.AddCommand(serveCmd(ctx, &opts), migrateCmd(ctx, &opts), usersCmd(ctx, &opts, stdout), auditCmd(ctx, &opts, stdout),
-		seedCmd(ctx, &opts, stderr), benchCmd(ctx, &opts, stdout))
+		seedCmd(ctx, &opts, stderr), benchCmd(ctx, &opts, stdout), calendarCmd(ctx, &opts, stdout))
 	return root.ExecuteContext(ctx)
 }
 
@@ -127,7 +127,12 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := api.ReloadCalendar(ctx); err != nil {
+				return fmt.Errorf("loading the calendar: %w", err)
+			}
+			warnUncoveredYears(catalog.Calendar(), time.Now())
 			go foldReports(ctx, d, 5*time.Second)
+			go reloadCalendar(ctx, api, time.Minute)
 			go sweepSessions(ctx, d, time.Hour)
 			return serve(ctx, api.HTTPServer(addr))
 		},
