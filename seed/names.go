@@ -98,6 +98,12 @@ var rejectComments = []string{
 	"Dây chuyền đã qua sử dụng vượt quá tuổi thiết bị cho phép.",
 }
 
+var extensionComments = []string{
+	"Hội đồng thẩm định cần lấy thêm ý kiến chuyên gia; xin lỗi nhà đầu tư và hẹn ngày trả kết quả mới.",
+	"Cần khảo sát thực tế dây chuyền công nghệ; gia hạn một lần theo quy định.",
+	"Chờ ý kiến của Bộ Khoa học và Công nghệ về công nghệ hạn chế chuyển giao.",
+}
+
 var conditionComments = []string{
 	"Đạt, với điều kiện thay thế lò sấy bằng thiết bị tiết kiệm năng lượng.",
 	"Đạt, chủ đầu tư phải hoàn thiện hệ thống xử lý khí thải trước khi vận hành.",

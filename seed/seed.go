@@ -5,6 +5,7 @@
 package seed
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,7 +25,15 @@ type Config struct {
 	Years int
 	// Unit is the receiving unit's code.
 	Unit string
-	Def  *engine.Definition
+	// Workflows gives each dossier its workflow, and the calendar its
+	// deadline counts in; workflows.Embedded() is the product's.
+	Workflows Workflows
+}
+
+// Workflows is what the seed needs of a workflows.Catalog.
+type Workflows interface {
+	ForDossier(d *engine.Dossier) (*engine.Definition, error)
+	Calendar() *engine.Calendar
 }
 
 // UserSpec is a user to create before the appraisals.
@@ -78,8 +87,17 @@ const BatchSize = 2000
 // their ids). lastSeq gives the last dossier number already used for a
 // unit's day ("2006-01-02"), so appended data continues the numbering.
 func New(cfg Config, users []engine.Actor, lastSeq func(day string) int64) (*Generator, error) {
-	if cfg.Count < 0 || cfg.Years < 1 || cfg.Def == nil || cfg.Until.IsZero() {
-		return nil, fmt.Errorf("seed: count, years, workflow and until are required")
+	if cfg.Count < 0 || cfg.Years < 1 || cfg.Workflows == nil || cfg.Until.IsZero() {
+		return nil, fmt.Errorf("seed: count, years, workflows and until are required")
+	}
+	for _, stage := range []string{engine.StagePolicy, engine.StageDecision} {
+		def, err := cfg.Workflows.ForDossier(&engine.Dossier{Stage: stage})
+		if err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		if _, ok := scripts[def.Name]; !ok {
+			return nil, fmt.Errorf("seed: no script for workflow %s, which dossiers of stage %s start on", def.Name, stage)
+		}
 	}
 	g := &Generator{cfg: cfg}
 	for _, u := range users {
@@ -105,7 +123,7 @@ func New(cfg Config, users []engine.Actor, lastSeq func(day string) int64) (*Gen
 		for {
 			// More dossiers in later years: the department's load grows.
 			u := math.Pow(rng.Float64(), 0.8)
-			t := officeHours(rng, workingDay(start.Add(time.Duration(u*float64(span)))))
+			t := officeHours(rng, workingDay(cfg.Workflows.Calendar(), engine.Day(start.Add(time.Duration(u*float64(span))))))
 			if !t.After(cfg.Until) { // a weekend moved to Monday may pass Until: draw again
 				g.times[i] = t
 				break
@@ -141,40 +159,90 @@ func (g *Generator) Batch(i int) []engine.Trail {
 	return out
 }
 
+// script names the triggers of one workflow that a simulated life fires.
+type script struct {
+	// review sends the dossier on; its comment, if the trigger needs one.
+	review, reviewComment string
+	// conclude records the outcome; outcomes maps the seed's outcomes to its.
+	conclude string
+	outcomes map[string]string
+	// reject ends the dossier without a conclusion; "" when there is none.
+	reject string
+}
+
+var scripts = map[string]script{
+	"technology-appraisal": {review: "review", conclude: "appraise", reject: "reject",
+		outcomes: map[string]string{"approved": "approved", "approved_with_conditions": "approved_with_conditions", "not_approved": "not_approved"}},
+	"technology-opinion": {review: "draft_opinion", reviewComment: "Dự thảo ý kiến về công nghệ của dự án", conclude: "give_opinion",
+		outcomes: map[string]string{"approved": "agreed", "approved_with_conditions": "agreed_with_conditions", "not_approved": "not_agreed"}},
+}
+
+// lateShare is the share of dossiers whose handling overruns its time limit.
+const lateShare = 0.12
+
 // life simulates one dossier from submission to wherever it stands at Until.
 func (g *Generator) life(rng *rand.Rand, at time.Time, code string) engine.Trail {
 	owner := pick(rng, g.applicants)
-	a := &engine.Appraisal{Code: code, Workflow: g.cfg.Def.Ref(), State: g.cfg.Def.Initial,
-		Dossier: g.dossier(rng), ApplicantID: owner.ID, ApplicantName: owner.Name,
-		SubmittedAt: engine.Timestamp(at)}
-	tr := engine.Trail{Appraisal: a}
-	g.add(&tr, at, owner, "submit", engine.Input{})
+	d := g.dossier(rng)
+	def, err := g.cfg.Workflows.ForDossier(&d)
+	if err != nil {
+		panic(err) // New checked every stage
+	}
+	cal := g.cfg.Workflows.Calendar()
+	sc := scripts[def.Name]
+	a := &engine.Appraisal{Code: code, Workflow: def.Ref(), State: def.Initial,
+		Dossier: d, ApplicantID: owner.ID, ApplicantName: owner.Name,
+		SubmittedAt: engine.Timestamp(at), UpdatedAt: engine.Timestamp(at), Version: 1}
+	engine.StartClock(def, cal, a, engine.Day(a.SubmittedAt))
+	first := engine.Event{Seq: 1, At: a.SubmittedAt, Actor: owner, Trigger: def.CreationTrigger().Name,
+		ToState: def.Initial, PrevHash: engine.GenesisHash}
+	first.Hash = engine.ComputeHash(a, &first)
+	tr := engine.Trail{Appraisal: a, Events: []engine.Event{first}}
 
-	// step fires trigger after some working days, unless that is past Until.
-	step := func(minDays, maxDays int, actor engine.Actor, trigger string, in engine.Input) bool {
+	// fire fires trigger days working days after the last event, unless
+	// that is past Until.
+	fire := func(days int, actor engine.Actor, trigger string, in engine.Input) bool {
 		last := tr.Events[len(tr.Events)-1].At
-		t := officeHours(rng, addWorkingDays(last, minDays+rng.IntN(maxDays-minDays+1)))
+		t := officeHours(rng, cal.AddWorkingDays(engine.Day(last), max(days, 0)))
 		if !t.After(last) {
 			t = last.Add(time.Minute)
 		}
 		if t.After(g.cfg.Until) {
 			return false
 		}
-		g.add(&tr, t, actor, trigger, in)
+		g.add(def, &tr, t, actor, trigger, in)
 		return true
 	}
+	step := func(minDays, maxDays int, actor engine.Actor, trigger string, in engine.Input) bool {
+		return fire(minDays+rng.IntN(maxDays-minDays+1), actor, trigger, in)
+	}
+	// The time the department takes, in working days: mostly within the
+	// limit, lateShare of them past it; without a limit, a month or two.
+	limit := def.Deadline.WorkingDaysFor(&d)
+	late := rng.Float64() < lateShare
+	var handling int
+	switch {
+	case limit == 0:
+		handling = 15 + rng.IntN(45)
+	case late:
+		handling = limit + 1 + rng.IntN(limit/2+1)
+	default:
+		handling = max(2, int(float64(limit)*(0.35+0.6*rng.Float64())))
+	}
+	reviewDays := max(1, handling*2/5)
 	reviewer, appraiser := pick(rng, g.reviewers), pick(rng, g.appraisers)
 	supplementRounds := 0
-	for a.State == "submitted" {
+	for a.State == def.Initial {
 		r := rng.Float64()
 		switch {
 		case r < 0.04:
 			step(1, 10, owner, "withdraw", engine.Input{})
-		case r < 0.10:
-			step(2, 10, reviewer, "reject", engine.Input{Comment: pick(rng, rejectComments)})
+		case r < 0.10 && sc.reject != "":
+			step(2, min(reviewDays+2, 10), reviewer, sc.reject, engine.Input{Comment: pick(rng, rejectComments)})
 		case r < 0.28 && supplementRounds < 2:
 			supplementRounds++
-			if !step(1, 3, reviewer, "request_supplement", engine.Input{Comment: pick(rng, returnComments)}) {
+			// Mostly within the 3 working days the law gives; now and then later.
+			if !step(1, 4, reviewer, "request_supplement", engine.Input{Comment: pick(rng, returnComments)}) {
 				break
 			}
 			if rng.Float64() < 0.06 {
@@ -184,53 +252,58 @@ func (g *Generator) life(rng *rand.Rand, at time.Time, code string) engine.Trail
 			}
 			continue
 		default:
-			if step(2, 8, reviewer, "review", engine.Input{}) {
-				step(4, 16, appraiser, "appraise", g.conclusion(rng))
+			if !fire(reviewDays, reviewer, sc.review, engine.Input{Comment: sc.reviewComment}) {
+				break
 			}
+			rest := handling - reviewDays
+			// A third of the late ones ask for the one extension, in time,
+			// and mostly make the new date.
+			if late && a.Clock.Running() && rng.Float64() < 0.35 {
+				newDue := cal.AddWorkingDays(a.DueOn, handling-limit+rng.IntN(3))
+				if fire(1, appraiser, "extend", engine.Input{Comment: pick(rng, extensionComments), DueAt: newDue}) {
+					rest--
+				}
+			}
+			fire(rest, appraiser, sc.conclude, g.conclusion(rng, sc))
 		}
 		break
 	}
-	switch a.State {
-	case "appraised", "rejected", "withdrawn":
-		if rng.Float64() < 0.9 {
-			archiver := reviewer
-			if rng.Float64() < 0.1 {
-				archiver = pick(rng, g.admins)
-			}
-			step(5, 40, archiver, "archive", engine.Input{})
+	if canArchive(def, a.State) && rng.Float64() < 0.9 {
+		archiver := reviewer
+		if rng.Float64() < 0.1 {
+			archiver = pick(rng, g.admins)
 		}
+		step(5, 40, archiver, "archive", engine.Input{})
 	}
 	return tr
 }
 
-func (g *Generator) conclusion(rng *rand.Rand) engine.Input {
+// canArchive reports whether def's archive trigger leaves state.
+func canArchive(def *engine.Definition, state string) bool {
+	t := def.Trigger("archive")
+	return t != nil && slices.Contains(t.From, state)
+}
+
+func (g *Generator) conclusion(rng *rand.Rand, sc script) engine.Input {
 	switch r := rng.Float64(); {
 	case r < 0.70:
-		return engine.Input{Outcome: "approved"}
+		return engine.Input{Outcome: sc.outcomes["approved"]}
 	case r < 0.92:
-		return engine.Input{Outcome: "approved_with_conditions", Comment: pick(rng, conditionComments)}
+		return engine.Input{Outcome: sc.outcomes["approved_with_conditions"], Comment: pick(rng, conditionComments)}
 	default:
-		return engine.Input{Outcome: "not_approved", Comment: pick(rng, notApprovedComments)}
+		return engine.Input{Outcome: sc.outcomes["not_approved"], Comment: pick(rng, notApprovedComments)}
 	}
 }
 
-// add appends an event for trigger at t and moves the appraisal, as the
-// API's transition does: same state changes, same hash.
-func (g *Generator) add(tr *engine.Trail, t time.Time, actor engine.Actor, trigger string, in engine.Input) {
-	a := tr.Appraisal
-	t = engine.Timestamp(t)
-	ev := engine.Event{Seq: len(tr.Events) + 1, At: t, Actor: actor, Trigger: trigger,
-		Comment: in.Comment, Outcome: in.Outcome, PrevHash: engine.GenesisHash}
-	if n := len(tr.Events); n > 0 {
-		ev.PrevHash, ev.FromState = tr.Events[n-1].Hash, a.State
+// add fires trigger at t through the engine, exactly as the API's
+// transition does: same state changes, same clock, same hash.
+func (g *Generator) add(def *engine.Definition, tr *engine.Trail, t time.Time, actor engine.Actor, trigger string, in engine.Input) {
+	prev := tr.Events[len(tr.Events)-1].Hash
+	ev, err := engine.Transit(context.Background(), def, g.cfg.Workflows.Calendar(), tr.Appraisal, actor, trigger, in, engine.Timestamp(t), prev)
+	if err != nil {
+		panic(fmt.Sprintf("seed: %s fires %s: %v", tr.Appraisal.Code, trigger, err)) // a bug of the script
 	}
-	ev.ToState = g.cfg.Def.Trigger(trigger).To
-	ev.Hash = engine.ComputeHash(a, &ev)
-	tr.Events = append(tr.Events, ev)
-	a.State, a.Version, a.UpdatedAt = ev.ToState, ev.Seq, t
-	if in.Outcome != "" {
-		a.Outcome, a.AppraisedAt = in.Outcome, t
-	}
+	tr.Events = append(tr.Events, *ev)
 }
 
 // Weighted choices of the dossier's fields.
@@ -308,33 +381,18 @@ func (g *Generator) dossier(rng *rand.Rand) engine.Dossier {
 	return d
 }
 
-// workingDay moves a weekend time to the next Monday, in Vietnam time.
-func workingDay(t time.Time) time.Time {
-	local := t.In(engine.VietnamTime)
-	switch local.Weekday() {
-	case time.Saturday:
-		return t.AddDate(0, 0, 2)
-	case time.Sunday:
-		return t.AddDate(0, 0, 1)
+// workingDay returns day, or the next working day when the office is
+// closed on it.
+func workingDay(cal *engine.Calendar, day string) string {
+	if cal.IsWorkingDay(day) {
+		return day
 	}
-	return t
+	return cal.AddWorkingDays(day, 1)
 }
 
-// addWorkingDays adds n days that are not weekends.
-func addWorkingDays(t time.Time, n int) time.Time {
-	for n > 0 {
-		t = t.AddDate(0, 0, 1)
-		if wd := t.In(engine.VietnamTime).Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n--
-		}
-	}
-	return t
-}
-
-// officeHours sets t's time of day to a random moment between 08:00 and
-// 17:00 Vietnam time, keeping its day.
-func officeHours(rng *rand.Rand, t time.Time) time.Time {
-	local := t.In(engine.VietnamTime)
-	day := time.Date(local.Year(), local.Month(), local.Day(), 8, 0, 0, 0, engine.VietnamTime)
-	return day.Add(time.Duration(rng.Int64N(int64(9 * time.Hour)))).UTC()
+// officeHours returns a random moment between 08:00 and 17:00 Vietnam time
+// on day ("2006-01-02").
+func officeHours(rng *rand.Rand, day string) time.Time {
+	d, _ := time.ParseInLocation(time.DateOnly, day, engine.VietnamTime)
+	return d.Add(8*time.Hour + time.Duration(rng.Int64N(int64(9*time.Hour)))).UTC()
 }

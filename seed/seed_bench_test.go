@@ -12,9 +12,8 @@ import (
 // BenchmarkBatch measures making one batch of trails (generation and
 // hashing, no database): the seed's own share of its run time.
 func BenchmarkBatch(b *testing.B) {
-	def, _ := workflows.Embedded().Latest(workflows.TechnologyAppraisal)
 	cfg := seed.Config{Count: seed.BatchSize * 4, Seed: 1, Until: time.Date(2026, 11, 1, 0, 0, 0, 0, engine.VietnamTime),
-		Years: 6, Unit: "SKHCN", Def: def}
+		Years: 6, Unit: "SKHCN", Workflows: workflows.Embedded()}
 	var users []engine.Actor
 	for i, u := range seed.Users(cfg) {
 		users = append(users, engine.Actor{ID: int64(i + 1), Name: u.Name, Role: u.Role})

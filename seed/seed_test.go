@@ -30,17 +30,18 @@ func vn(y int, m time.Month, d, h int) time.Time {
 // start of that day in Vietnam time (a Monday).
 var until = vn(2025, time.June, 2, 0)
 
-func definition(t testing.TB) *engine.Definition {
+func config(t testing.TB, count int, s uint64) seed.Config {
+	return seed.Config{Count: count, Seed: s, Until: until, Years: 6, Unit: "SKHCN", Workflows: workflows.Embedded()}
+}
+
+// definitionOf returns the workflow a dossier starts on, as the API picks it.
+func definitionOf(t testing.TB, d engine.Dossier) *engine.Definition {
 	t.Helper()
-	def, err := workflows.Embedded().Latest(workflows.TechnologyAppraisal)
+	def, err := workflows.Embedded().ForDossier(&d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return def
-}
-
-func config(t testing.TB, count int, s uint64) seed.Config {
-	return seed.Config{Count: count, Seed: s, Until: until, Years: 6, Unit: "SKHCN", Def: definition(t)}
 }
 
 // fakeUsers gives seed.Users ids 1..n, as a fresh database would.
@@ -157,13 +158,17 @@ func TestDeterministic(t *testing.T) {
 // 2. Every trail is a valid life of the workflow.
 
 // checkTrail replays tr through the engine and returns what is wrong with it.
-func checkTrail(ctx context.Context, def *engine.Definition, cfg seed.Config, tr engine.Trail) []string {
+func checkTrail(ctx context.Context, cfg seed.Config, tr engine.Trail) []string {
 	var bad []string
 	a := tr.Appraisal
 	code := a.Code
 	badf := func(format string, args ...any) { bad = append(bad, code+": "+fmt.Sprintf(format, args...)) }
 	if len(tr.Events) == 0 {
 		return []string{code + ": no events"}
+	}
+	def, err := workflows.Embedded().ForDossier(&a.Dossier)
+	if err != nil {
+		return []string{code + ": " + err.Error()}
 	}
 	if a.Workflow != def.Ref() {
 		badf("workflow %+v, want %+v", a.Workflow, def.Ref())
@@ -203,6 +208,7 @@ func checkTrail(ctx context.Context, def *engine.Definition, cfg seed.Config, tr
 		badf("submitted_at %v but event 1 at %v", a.SubmittedAt, first.At)
 	}
 	state := def.Initial
+	extended := false
 	for i, ev := range tr.Events {
 		if ev.Seq != i+1 {
 			badf("event %d has seq %d", i+1, ev.Seq)
@@ -220,8 +226,12 @@ func checkTrail(ctx context.Context, def *engine.Definition, cfg seed.Config, tr
 		if ev.FromState != state {
 			badf("event %d from %q, but the appraisal is in %q", ev.Seq, ev.FromState, state)
 		}
-		to, err := engine.Fire(ctx, def, engine.Subject{State: state, OwnerID: a.ApplicantID}, ev.Actor, ev.Trigger,
-			engine.Input{Comment: ev.Comment, Outcome: ev.Outcome})
+		// The one extension is permitted while the clock runs, which the
+		// seed's deadline tests check; here, who fires what from where.
+		subj := engine.Subject{State: state, OwnerID: a.ApplicantID, Extendable: !extended}
+		to, err := engine.Fire(ctx, def, subj, ev.Actor, ev.Trigger,
+			engine.Input{Comment: ev.Comment, Outcome: ev.Outcome, DueAt: ev.DueOn})
+		extended = extended || ev.Trigger == "extend"
 		if err != nil {
 			badf("event %d: %s by %+v in %s: %v", ev.Seq, ev.Trigger, ev.Actor, state, err)
 			return bad
@@ -262,10 +272,9 @@ func TestTrailsAreLivesOfTheWorkflow(t *testing.T) {
 			ctx := context.Background()
 			cfg := config(t, 3000, 7)
 			cfg.Until, cfg.Years = c.until, c.years
-			def := cfg.Def
 			var bad []string
 			for _, tr := range generate(t, cfg) {
-				bad = append(bad, checkTrail(ctx, def, cfg, tr)...)
+				bad = append(bad, checkTrail(ctx, cfg, tr)...)
 			}
 			for i, b := range bad {
 				if i == 15 {
@@ -285,8 +294,8 @@ var codeRE = regexp.MustCompile(`^([A-Z]+)-(\d{6})-(\d{4,})$`)
 func TestRealisticMix(t *testing.T) {
 	t.Parallel()
 	cfg := config(t, 5000, 1)
-	def := cfg.Def
 	trails := generate(t, cfg)
+	cal := cfg.Workflows.Calendar()
 
 	users := seed.Users(cfg)
 	roles := map[engine.Role]int{}
@@ -302,7 +311,9 @@ func TestRealisticMix(t *testing.T) {
 		}
 	}
 
+	// Triggers and states are counted per workflow: "technology-opinion/answered".
 	triggers, states, years := map[string]int{}, map[string]int{}, map[int]int{}
+	judged, extended, overdueAtUntil := map[string]int{}, 0, 0
 	stages, groups, owners, sectors := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	countries, origins, outcomes := map[string]int{}, map[string]int{}, map[string]int{}
 	codes := map[string]bool{}
@@ -311,13 +322,20 @@ func TestRealisticMix(t *testing.T) {
 	for _, tr := range trails {
 		a := tr.Appraisal
 		for _, ev := range tr.Events {
-			triggers[ev.Trigger]++
+			triggers[a.Workflow.Name+"/"+ev.Trigger]++
 			local := ev.At.In(engine.VietnamTime)
-			if wd := local.Weekday(); wd == time.Saturday || wd == time.Sunday || local.Hour() < 8 || local.Hour() >= 17 {
+			if !cal.IsWorkingDay(engine.Day(ev.At)) || local.Hour() < 8 || local.Hour() >= 17 {
 				offHours = append(offHours, fmt.Sprintf("%s event %d (%s) at %s", a.Code, ev.Seq, ev.Trigger, local.Format(time.RFC1123)))
 			}
 		}
-		states[a.State]++
+		states[a.Workflow.Name+"/"+a.State]++
+		judged[a.Judged]++
+		if a.Extensions > 0 {
+			extended++
+		}
+		if a.Overdue(engine.Day(cfg.Until.Add(-time.Second))) {
+			overdueAtUntil++
+		}
 		years[a.SubmittedAt.In(engine.VietnamTime).Year()]++
 		d := a.Dossier
 		stages[d.Stage]++
@@ -346,17 +364,34 @@ func TestRealisticMix(t *testing.T) {
 		perDay[m[2]] = append(perDay[m[2]], n)
 	}
 
-	for _, tr := range def.Triggers {
-		if triggers[tr.Name] == 0 {
-			t.Errorf("trigger %s never fired", tr.Name)
+	for _, stage := range []string{engine.StagePolicy, engine.StageDecision} {
+		def := definitionOf(t, engine.Dossier{Stage: stage})
+		for _, tr := range def.Triggers {
+			// Sending a draft back is the one branch the seed leaves out.
+			if triggers[def.Name+"/"+tr.Name] == 0 && tr.Name != "return_draft" {
+				t.Errorf("%s: trigger %s never fired", def.Name, tr.Name)
+			}
+		}
+		for _, s := range def.States {
+			// Every state is where some dossiers stand at Until: final ones,
+			// and in-progress ones for the recent submissions.
+			if states[def.Name+"/"+s.Name] == 0 {
+				t.Errorf("%s: no appraisal ends in state %s (final: %v)", def.Name, s.Name, s.Final)
+			}
+		}
+		for _, o := range def.Trigger(map[string]string{"technology-appraisal": "appraise", "technology-opinion": "give_opinion"}[def.Name]).Outcomes {
+			if outcomes[o] == 0 {
+				t.Errorf("%s: outcome %s never recorded", def.Name, o)
+			}
 		}
 	}
-	for _, s := range def.States {
-		// Every state is where some dossiers stand at Until: final ones,
-		// and in-progress ones for the recent submissions.
-		if states[s.Name] == 0 {
-			t.Errorf("no appraisal ends in state %s (final: %v)", s.Name, s.Final)
-		}
+	// Deadlines: most handled on time, some late, a few extended, some
+	// running past their due date at Until.
+	if share := float64(judged[engine.OnTime]) / float64(judged[engine.OnTime]+judged[engine.Late]); share < 0.75 || share > 0.97 {
+		t.Errorf("on-time share %.2f (%v), want a realistic 0.75..0.97", share, judged)
+	}
+	if extended == 0 || overdueAtUntil == 0 {
+		t.Errorf("%d extended, %d overdue at Until; want some of each", extended, overdueAtUntil)
 	}
 	if len(years) < cfg.Years {
 		t.Errorf("submissions cover years %v, want at least %d years", slices.Sorted(maps.Keys(years)), cfg.Years)
@@ -385,11 +420,6 @@ func TestRealisticMix(t *testing.T) {
 	if len(origins) <= 5 {
 		t.Errorf("only %d technology origins: %v", len(origins), origins)
 	}
-	for _, o := range def.Trigger("appraise").Outcomes {
-		if outcomes[o] == 0 {
-			t.Errorf("outcome %s never recorded", o)
-		}
-	}
 	for day, ns := range perDay {
 		for i, n := range ns {
 			if n != int64(i+1) {
@@ -401,7 +431,8 @@ func TestRealisticMix(t *testing.T) {
 	if len(offHours) > 0 {
 		t.Errorf("%d of the events fall outside working days 08:00-17:00 Vietnam time, such as %s", len(offHours), offHours[0])
 	}
-	t.Logf("states %v; triggers %v; outcomes %v; years %v", states, triggers, outcomes, years)
+	t.Logf("states %v; triggers %v; outcomes %v; years %v; judged %v; extended %d; overdue at Until %d",
+		states, triggers, outcomes, years, judged, extended, overdueAtUntil)
 }
 
 // Database helpers.
@@ -553,7 +584,6 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 			ctx := context.Background()
 			cfg := config(t, 250, 11)
 			cfg.Years = 2
-			def := cfg.Def
 
 			dA := dbtest.Open(t, e)
 			usersA, trails := seedInto(t, dA, cfg)
@@ -600,7 +630,7 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 				at := ev.At
 				dB.Now = func() time.Time { return at }
 				if ev.Seq == 1 {
-					a, err := dB.CreateAppraisal(ctx, def, workflows.MustCalendar(), cfg.Unit, ev.Actor, tr.Appraisal.Dossier)
+					a, err := dB.CreateAppraisal(ctx, definitionOf(t, tr.Appraisal.Dossier), workflows.MustCalendar(), cfg.Unit, ev.Actor, tr.Appraisal.Dossier)
 					if err != nil {
 						t.Fatalf("creating %s: %v", tr.Appraisal.Code, err)
 					}
@@ -611,7 +641,7 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 					continue
 				}
 				_, err := dB.Transition(ctx, catalog, engine.TransitionRequest{AppraisalID: ids[s.trail], Actor: ev.Actor,
-					Trigger: ev.Trigger, Input: engine.Input{Comment: ev.Comment, Outcome: ev.Outcome}})
+					Trigger: ev.Trigger, Input: engine.Input{Comment: ev.Comment, Outcome: ev.Outcome, DueAt: ev.DueOn}})
 				if err != nil {
 					t.Fatalf("%s, event %d (%s by %s): %v", tr.Appraisal.Code, ev.Seq, ev.Trigger, ev.Actor.Name, err)
 				}
@@ -633,7 +663,7 @@ func TestSeedWritesWhatTheAPIWrites(t *testing.T) {
 			at := last.Appraisal.SubmittedAt.Add(time.Second)
 			for _, d := range []*db.DB{dA, dB} {
 				d.Now = func() time.Time { return at }
-				a, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), cfg.Unit, last.Events[0].Actor, last.Appraisal.Dossier)
+				a, err := d.CreateAppraisal(ctx, definitionOf(t, last.Appraisal.Dossier), workflows.MustCalendar(), cfg.Unit, last.Events[0].Actor, last.Appraisal.Dossier)
 				if err != nil {
 					t.Fatalf("%s: creating after the seed: %v", d.Engine, err)
 				}

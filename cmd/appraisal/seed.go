@@ -79,10 +79,13 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 	if n > 0 && !appendTo {
 		return fmt.Errorf("the database has %d appraisals already: give --append to add to them", n)
 	}
-	cfg.Def, err = workflows.Embedded().Latest(workflows.TechnologyAppraisal)
+	catalog := workflows.Embedded()
+	cal, err := httpapi.LoadCalendar(ctx, d)
 	if err != nil {
 		return err
 	}
+	catalog.SetCalendar(cal)
+	cfg.Workflows = catalog
 	specs := seed.Users(cfg)
 	names, roles := make([]string, len(specs)), make([]engine.Role, len(specs))
 	for i, s := range specs {
