@@ -26,6 +26,7 @@ type env struct {
 	t      testing.TB
 	d      *db.DB
 	srv    *httptest.Server
+	api    *httpapi.Server
 	check  func(t testing.TB, req *http.Request, reqBody []byte, resp *http.Response, respBody []byte)
 	tokens map[string]string // user name → token
 	ids    map[string]int64  // user name → id
@@ -42,14 +43,8 @@ func eachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newEnv(t testing.TB, d *db.DB) *env {
-	api, err := httpapi.New(httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: "SKHCN",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, d: d, srv: srv, tokens: map[string]string{}, ids: map[string]int64{}}
+	e := &env{t: t, d: d, tokens: map[string]string{}, ids: map[string]int64{}}
+	e.serve(t, nil)
 	e.check = newAPIChecker(t).check
 	for _, u := range []struct {
 		name string
@@ -66,6 +61,30 @@ func newEnv(t testing.TB, d *db.DB) *env {
 		e.tokens[u.name], e.ids[u.name] = token, a.ID
 	}
 	return e
+}
+
+// serve starts e's server over e's database, configured by configure (nil:
+// the embedded workflows, real time).
+func (e *env) serve(t testing.TB, configure func(cfg *httpapi.Config)) {
+	cfg := httpapi.Config{Store: e.d, Catalog: workflows.Embedded(), UnitCode: "SKHCN",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if configure != nil {
+		configure(&cfg)
+	}
+	api, err := httpapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api, e.srv = api, httptest.NewServer(api)
+	t.Cleanup(e.srv.Close)
+}
+
+// restart is e served by a new server configured by configure: the same
+// database and users, as after an upgrade.
+func (e *env) restart(t testing.TB, configure func(cfg *httpapi.Config)) *env {
+	again := *e
+	again.serve(t, configure)
+	return &again
 }
 
 // Short names for the users every env has.

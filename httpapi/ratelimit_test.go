@@ -3,10 +3,8 @@ package httpapi_test
 import (
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"strconv"
@@ -19,7 +17,6 @@ import (
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/db/dbtest"
 	"github.com/appraisal/appraisal/httpapi"
-	"github.com/appraisal/appraisal/workflows"
 )
 
 // manualClock is a clock the test moves by hand, instead of sleeping.
@@ -44,16 +41,8 @@ func (c *manualClock) Advance(d time.Duration) {
 // configure.
 func newEnvWith(t *testing.T, d *db.DB, configure func(cfg *httpapi.Config)) *env {
 	e := newEnv(t, d)
-	cfg := httpapi.Config{Store: d, Catalog: workflows.Embedded(), UnitCode: "SKHCN",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	configure(&cfg)
-	api, err := httpapi.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.srv.Close()
-	e.srv = httptest.NewServer(api)
-	t.Cleanup(e.srv.Close)
+	e.serve(t, configure)
 	return e
 }
 
