@@ -455,10 +455,14 @@ type dossierData struct {
 	DaysLeft        int
 	OnTime          string
 	Outcome         string
-	Details         []detail
-	Events          []eventView
-	Actions         []actionView
-	Receipt         bool
+	// TriggerDue: the last day for a trigger the law wants fired soon
+	// after this state was entered (a request to supplement).
+	TriggerDue     string
+	TriggerOverdue bool
+	Details        []detail
+	Events         []eventView
+	Actions        []actionView
+	Receipt        bool
 }
 
 func (p *Pages) dossier(w http.ResponseWriter, q *req) error {
@@ -495,6 +499,14 @@ func (p *Pages) dossierView(q *req, a *engine.Appraisal, def *engine.Definition,
 		Paused: dl.Paused, DaysLeft: dl.DaysLeft, Receipt: true, Workflow: translate(lang, "workflow."+a.Workflow.Name)}
 	if dl.OnTime != "" {
 		data.OnTime = translate(lang, "dossier."+dl.OnTime)
+	}
+	if due := a.Clock.TriggerDueOn; due != "" && q.Actor.Role != engine.RoleApplicant {
+		for _, t := range def.Triggers {
+			if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, a.State) {
+				data.TriggerDue = translate(lang, "dossier.trigger_due", translate(lang, "trigger."+t.Name), fmtDay(lang, due))
+				data.TriggerOverdue = p.today() > due
+			}
+		}
 	}
 	if a.Outcome != "" {
 		data.Outcome = translate(lang, "outcome."+a.Outcome)
