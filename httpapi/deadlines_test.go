@@ -141,13 +141,13 @@ func TestDeadlineOverTheAPI(t *testing.T) {
 		// Listing: overdue and due_before, on 27 April (the first is done).
 		clock.set("2026-04-27")
 		for q, want := range map[string][]int64{
-			"overdue=true":                        {oid},
-			"overdue=false":                       {oid, id},
-			"due_before=2026-04-20":               {},
-			"due_before=2026-04-21":               {oid},
-			"overdue=true&due_before=2026-04-21":  {oid},
-			"overdue=true&state=submitted":        {oid},
-			"overdue=true&state=reviewed":         {},
+			"overdue=true":                         {oid},
+			"overdue=false":                        {oid, id},
+			"due_before=2026-04-20":                {},
+			"due_before=2026-04-21":                {oid},
+			"overdue=true&due_before=2026-04-21":   {oid},
+			"overdue=true&state=submitted":         {oid},
+			"overdue=true&state=reviewed":          {},
 			"due_before=2099-01-01&stage=decision": {oid},
 		} {
 			got := itemIDs(expect(t, e.request(t, "GET", "/api/v1/appraisals?"+q, reviewer, nil), http.StatusOK))
@@ -176,7 +176,7 @@ func TestOnTimeReports(t *testing.T) {
 			{"2026-03-02", "2026-03-17", "C", "late"},
 			{"2026-03-03", "2026-03-10", "B", "on_time"},
 			{"2026-04-01", "2026-04-06", "A", "on_time"},
-			{"2026-04-01", "", "A", ""},                 // still running
+			{"2026-04-01", "", "A", ""},                  // still running
 			{"2026-04-02", "2026-09-01", "national", ""}, // no deadline
 			{"2026-04-03", "2026-06-01", "C", "late"},
 		}

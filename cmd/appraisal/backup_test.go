@@ -185,11 +185,11 @@ func seedForBackup(t *testing.T, dsn string, s func() *testServer) (backupFixtur
 	var page struct {
 		Items []apiAppraisal `json:"items"`
 	}
-	srv.mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/appraisals?state=submitted&limit=2", f.reviewer, nil, &page)
+	srv.mustCall(t, http.StatusOK, http.MethodGet, "/api/v1/appraisals?state=appraised&limit=2", f.reviewer, nil, &page)
 	if len(page.Items) == 0 {
-		t.Fatal("the seed made no submitted appraisal to review")
+		t.Fatal("the seed made no appraised appraisal to archive")
 	}
-	srv.fire(t, f.reviewer, page.Items[0].ID, map[string]string{"trigger": "review"})
+	srv.fire(t, f.reviewer, page.Items[0].ID, map[string]string{"trigger": "archive"})
 	f.returned = srv.submit(t, f.applicant, "Nhà máy trước khi sao lưu")
 	f.returned = srv.fire(t, f.reviewer, f.returned.ID, map[string]string{"trigger": "request_supplement",
 		"comment": "Bổ sung bản sao hợp đồng chuyển giao công nghệ"})

@@ -259,6 +259,9 @@ func (l *loadRun) step(rng *rand.Rand, u *loadUser, out *[]loadRecord) {
 		case "appraise":
 			body["outcome"] = []string{"approved", "approved_with_conditions", "not_approved"}[rng.IntN(3)]
 			body["comment"] = "Kết luận của hội đồng thẩm định"
+		case "extend":
+			body["comment"] = "Cần thêm ý kiến chuyên gia"
+			body["due_at"] = "2099-12-31" // a Thursday, after any due date of the run
 		}
 		do(loadRecord{op: "fire", appraisalID: id, trigger: trigger}, http.MethodPost,
 			fmt.Sprintf("/api/v1/appraisals/%d/transitions", id), body, ifMatch)
