@@ -50,6 +50,9 @@ memory. The database is dropped afterwards.`,
 				}
 				cfg.clients = append(cfg.clients, n)
 			}
+			if cfg.duration < time.Second {
+				return fmt.Errorf("--duration must be 1s or more: pgbench counts whole seconds")
+			}
 			if cfg.appraisals < slices.Max(cfg.clients) {
 				return fmt.Errorf("--appraisals must be at least the largest --clients")
 			}
@@ -149,6 +152,7 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.stop() // on an early return; stopping twice is harmless
 	for _, c := range b.clients {
 		r := row{clients: c}
 		if r.reference, err = runPgbench(ctx, pgbench, dsn, scripts.reference, dir, c, b.appraisals, b.duration); err != nil {
@@ -185,6 +189,7 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		defer ssrv.stop()
 		for _, c := range b.clients {
 			if err := resetStates(ctx, sd); err != nil {
 				return err
@@ -272,7 +277,7 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 // resetStates puts every appraisal back in submitted before a run: the
 // pgbench scripts only ever move it to returned, and a run ends midway.
 func resetStates(ctx context.Context, d *db.DB) error {
-	_, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted'`)
+	_, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted', clock_paused = false, days_left = 0`)
 	return err
 }
 
@@ -290,7 +295,9 @@ COMMIT;
 `
 	// The product's own statements, with what it binds written in.
 	write := db.PostgresTransitionWriteSQL
+	// The highest first: "$2" is a prefix of "$20".
 	for _, p := range []struct{ param, value string }{
+		{"$27", "NULL"}, {"$26", "NULL"}, {"$25", "0"}, {"$24", "NULL"}, {"$23", "5"}, {"$22", "true"}, {"$21", "'2026-01-20'"},
 		{"$20", "ARRAY[-1,1]"}, {"$19", "ARRAY['2026-01-01','2026-01-01']"}, {"$18", "ARRAY['submitted','returned']"},
 		{"$17", "ARRAY['state','state']"}, {"$16", "ARRAY['submitted','submitted']"}, {"$15", "'p'"}, {"$14", "NULL"},
 		{"$13", "'Bổ sung hồ sơ'"}, {"$12", "'submitted'"}, {"$11", "'request_supplement'"}, {"$10", "'reviewer'"},
@@ -357,8 +364,10 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 }
 
 type benchServer struct {
-	url string
-	cmd *exec.Cmd
+	url      string
+	cmd      *exec.Cmd
+	stopOnce sync.Once
+	peak     int64 // VmHWM in kB, read just before stopping
 }
 
 // startBenchServer runs `serve` of this binary on a free port, logging
@@ -391,6 +400,11 @@ func startBenchServer(ctx context.Context, exe, dsn string) (*benchServer, error
 
 // stop ends the server and returns its peak resident memory in KiB.
 func (s *benchServer) stop() int64 {
+	s.stopOnce.Do(func() { s.peak = s.stopNow() })
+	return s.peak
+}
+
+func (s *benchServer) stopNow() int64 {
 	var peak int64
 	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid)); err == nil {
 		for _, line := range strings.Split(string(status), "\n") {
