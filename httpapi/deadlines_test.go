@@ -107,6 +107,9 @@ func TestDeadlineOverTheAPI(t *testing.T) {
 			if c := clockOf(got); c != s.want {
 				t.Fatalf("%s %v:\n got %s\nwant %s", s.day, s.body["trigger"], c, s.want)
 			}
+			t.Logf("%s %-18v due_at=%v overdue=%v clock_paused=%v working_days_left=%v extensions=%v on_time=%v trigger_due=%v",
+				s.day, s.body["trigger"], got["due_at"], got["overdue"], got["clock_paused"], got["working_days_left"],
+				got["extensions"], got["on_time"], got["trigger_due"])
 		}
 		// The extension is in the trail, with its new date, and changes no state.
 		events := expect(t, e.request(t, "GET", path+"/events", hoa, nil), http.StatusOK)["items"].([]any)

@@ -108,6 +108,55 @@ var brokenFiles = map[string]string{
 	"role-wrong-case.json":                `unknown role "Reviewer"`,
 	"trailing-data.json":                  "data after the definition",
 	"not-json.json":                       "decoding definition",
+	// deadlines, internal triggers and applies_to
+	"internal-with-to.json":         `internal trigger "extend" stays in its state: it has no to`,
+	"extends-without-deadline.json": `"extend" extends the deadline, but the workflow has no deadline`,
+	"deadline-unknown-state.json":   `deadline ends_in names unknown state "nowhere"`,
+	"deadline-no-ends-in.json":      "deadline names no ends_in state",
+	"deadline-unknown-field.json":   `deadline rule 1 tests unknown dossier field "colour"`,
+	"deadline-negative-days.json":   "working_days must be 0 (no deadline) to 260",
+	"deadline-state-twice.json":     `state "checked" is in both paused_in and ends_in`,
+	"deadline-initial-paused.json":  `the initial state "open" is in paused_in`,
+	"applies-to-unknown-field.json": `applies_to tests unknown dossier field "colour"`,
+	"two-windows.json":              `state "open" has two triggers with a due_within_working_days`,
+}
+
+// TestEveryStageHasOneWorkflow: a new dossier of each stage finds exactly
+// one workflow among the shipped ones, the latest version of it.
+func TestEveryStageHasOneWorkflow(t *testing.T) {
+	c := workflows.Embedded()
+	for stage, want := range map[string]engine.WorkflowRef{
+		engine.StageDecision: {Name: "technology-appraisal", Version: 2},
+		engine.StagePolicy:   {Name: "technology-opinion", Version: 1},
+	} {
+		for _, group := range []string{"", "national", "A", "B", "C"} {
+			def, err := c.ForDossier(&engine.Dossier{Stage: stage, ProjectGroup: group})
+			if err != nil || def.Ref() != want {
+				t.Errorf("stage %s group %q: %v %v, want %+v", stage, group, def, err, want)
+			}
+		}
+	}
+	// Two workflows for every dossier, or none for some, is a fault of the files.
+	small := readFile(t, "testdata/small.json")
+	other := []byte(strings.Replace(string(small), `"name": "small"`, `"name": "other"`, 1))
+	both, err := workflows.Load(fstest.MapFS{"a.json": {Data: small}, "b.json": {Data: other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := both.ForDossier(&engine.Dossier{Stage: engine.StagePolicy}); engine.ErrorCode(err) != engine.EINTERNAL {
+		t.Errorf("two workflows for a dossier: %v", err)
+	}
+	onlyPolicy := []byte(strings.Replace(string(small), `"initial"`, `"applies_to": {"stage": "policy"}, "initial"`, 1))
+	one, err := workflows.Load(fstest.MapFS{"a.json": {Data: onlyPolicy}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.ForDossier(&engine.Dossier{Stage: engine.StageDecision}); engine.ErrorCode(err) != engine.EINTERNAL {
+		t.Errorf("no workflow for a dossier: %v", err)
+	}
+	if def, err := one.ForDossier(&engine.Dossier{Stage: engine.StagePolicy}); err != nil || def.Name != "small" {
+		t.Errorf("the policy stage: %v %v", def, err)
+	}
 }
 
 func TestParseBroken(t *testing.T) {

@@ -97,6 +97,9 @@ func benchReports(ctx context.Context, d *db.DB, runs int, out io.Writer) error 
 		{"q=nha may dien rac", engine.ListFilter{Q: "nha may dien rac"}},
 		{"q=no such words", engine.ListFilter{Q: "no such words"}},
 		{"applicant's own", engine.ListFilter{ApplicantID: 1}},
+		{"overdue=true", engine.ListFilter{Overdue: true, Today: engine.Day(time.Now())}},
+		{"due_before=next month", engine.ListFilter{DueBefore: engine.Day(time.Now().AddDate(0, 1, 0))}},
+		{"overdue=true state=reviewed", engine.ListFilter{Overdue: true, Today: engine.Day(time.Now()), State: "reviewed"}},
 	}
 	for _, f := range filters {
 		for _, depth := range []float64{0, 0.5, 0.99} {
