@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-
 	"github.com/appraisal/appraisal/engine"
 )
 
@@ -39,13 +37,6 @@ func subject(a *engine.Appraisal, def *engine.Definition) engine.Subject { retur
 func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }
 
 func setDue(in *engine.Input, day string) { in.DueAt = day }
-
-// overdueFirst lists, for the first page of a list, the overdue
-// dossiers among those f selects, so they come before the rest.
-func (p *Pages) overdueFirst(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error) {
-	f.Overdue, f.Today, f.BeforeID, f.Limit = true, p.today(), 0, 200
-	return p.store.Appraisals(ctx, f)
-}
 
 // diagramDOT draws the dossier's workflow, its path so far and its
 // current state (engine.TrailDOT).

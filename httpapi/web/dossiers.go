@@ -51,7 +51,6 @@ type tab struct {
 type listData struct {
 	Queue       bool
 	Rows        []dossierRow
-	Overdue     []dossierRow
 	Tabs        []tab
 	Q           string
 	States      []option
@@ -113,39 +112,30 @@ func (p *Pages) list(w http.ResponseWriter, q *req, queue bool) error {
 		}
 		data.Tabs = tabs
 	}
-	if f.BeforeID == 0 {
-		overdue, err := p.overdueFirst(q.Context(), f)
-		if err != nil {
-			return err
-		}
-		for _, a := range overdue {
-			data.Overdue = append(data.Overdue, p.row(q.Lang, a))
-		}
+	at, ok := parsePage(vals.Get("page"))
+	if !ok && data.FilterError == "" {
+		data.FilterError = translate(q.Lang, "err.filter", translate(q.Lang, "field.cursor"))
 	}
-	f.Limit = pageSize + 1
-	list, err := p.store.Appraisals(q.Context(), f)
+	list, next, err := p.pageOf(q.Context(), f, at)
 	if err != nil {
 		return err
 	}
-	if len(list) > pageSize {
-		list = list[:pageSize]
-		next := url.Values{}
-		for k, vs := range vals {
-			if k != "before" && k != "lang" {
-				next[k] = vs
-			}
+	others := url.Values{}
+	for k, vs := range vals {
+		if k != "page" && k != "lang" {
+			others[k] = vs
 		}
-		next.Set("before", strconv.FormatInt(list[pageSize-1].ID, 10))
-		data.Next = q.URL.Path + "?" + next.Encode()
 	}
-	if f.BeforeID != 0 {
-		first := url.Values{}
-		for k, vs := range vals {
-			if k != "before" && k != "lang" {
-				first[k] = vs
-			}
+	if next != nil {
+		nv := url.Values{}
+		for k, vs := range others {
+			nv[k] = vs
 		}
-		data.First = q.URL.Path + "?" + first.Encode()
+		nv.Set("page", next.String())
+		data.Next = q.URL.Path + "?" + nv.Encode()
+	}
+	if at != (listPage{}) {
+		data.First = q.URL.Path + "?" + others.Encode()
 	}
 	for _, a := range list {
 		data.Rows = append(data.Rows, p.row(q.Lang, a))
@@ -177,13 +167,6 @@ func (p *Pages) filter(vals url.Values, states []string) (engine.ListFilter, err
 	}
 	if err := engine.CheckText("q", f.Q, 200); err != nil {
 		return f, err
-	}
-	if b := vals.Get("before"); b != "" {
-		id, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || id < 1 {
-			return f, engine.FieldErrorf("cursor", "bad page")
-		}
-		f.BeforeID = id
 	}
 	return f, nil
 }

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/db/dbtest"
@@ -52,15 +54,33 @@ type site struct {
 	actors map[string]engine.Actor
 }
 
-func newSite(t testing.TB, d *db.DB) *site {
+// siteOptions change a test site from the defaults.
+type siteOptions struct {
+	// now is the pages' and the API's clock; nil is time.Now.
+	now func() time.Time
+	// trusted are the API's trusted proxies.
+	trusted []netip.Prefix
+	// listScan, when set, is web.SetListScan's bound.
+	listScan int
+}
+
+func newSite(t testing.TB, d *db.DB, opts ...siteOptions) *site {
 	t.Helper()
+	var o siteOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	catalog := workflows.Embedded()
 	log := slog.New(slog.DiscardHandler)
-	pages, err := web.New(web.Config{Store: d, Catalog: catalog, UnitCode: "SKHCN", Logger: log})
+	pages, err := web.New(web.Config{Store: d, Catalog: catalog, UnitCode: "SKHCN", Logger: log, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := httpapi.New(httpapi.Config{Store: d, Catalog: catalog, UnitCode: "SKHCN", Pages: pages, Logger: log})
+	if o.listScan != 0 {
+		web.SetListScan(pages, o.listScan)
+	}
+	api, err := httpapi.New(httpapi.Config{Store: d, Catalog: catalog, UnitCode: "SKHCN", Pages: pages, Logger: log,
+		Now: o.now, TrustedProxies: o.trusted})
 	if err != nil {
 		t.Fatal(err)
 	}

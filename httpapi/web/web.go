@@ -70,6 +70,8 @@ type Pages struct {
 	now     func() time.Time
 	pages   map[string]*template.Template
 	api     *httpapi.Server
+	// listScan, when set, replaces the constant listScan (tests).
+	listScan int
 }
 
 //go:embed templates/*.html
