@@ -1648,3 +1648,51 @@ func TestConcurrentCreateThenSearch(t *testing.T) {
 }
 
 func idsOf(as []*engine.Appraisal) []int64 { return ids(as) }
+
+// TestTransitionAs: the token is resolved with the appraisal, and a bad
+// token is refused before anything else is said.
+func TestTransitionAs(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		token, hash := engine.NewToken()
+		rev, err := d.CreateUser(bg, "Người xét", engine.RoleReviewer, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := f.create(t, "SKHCN", f.owner, dossier("Qua token"))
+		req := engine.TransitionRequest{AppraisalID: a.ID, Trigger: "review"}
+		_, unknownHash := engine.NewToken()
+		for _, c := range []struct {
+			name string
+			hash string
+			id   int64
+			code engine.Code
+		}{
+			{"unknown token", unknownHash, a.ID, engine.EUNAUTHORIZED},
+			{"unknown token, no such appraisal", unknownHash, a.ID + 100, engine.EUNAUTHORIZED},
+			{"good token, no such appraisal", engine.HashToken(token), a.ID + 100, engine.ENOTFOUND},
+		} {
+			r := req
+			r.AppraisalID = c.id
+			if _, _, err := d.TransitionAs(bg, f.cat, c.hash, r); engine.ErrorCode(err) != c.code {
+				t.Errorf("%s: %v, want %s", c.name, err, c.code)
+			}
+		}
+		got, actor, err := d.TransitionAs(bg, f.cat, engine.HashToken(token), req)
+		if err != nil || got.State != "reviewed" || actor != rev {
+			t.Fatalf("TransitionAs: %+v %+v %v", got, actor, err)
+		}
+		events, _ := d.Events(bg, a.ID)
+		if last := events[len(events)-1]; last.Actor != rev {
+			t.Errorf("the event's actor %+v, want %+v", last.Actor, rev)
+		}
+		if _, err := d.RevokeUser(bg, rev.ID); err != nil {
+			t.Fatal(err)
+		}
+		req.Trigger = "extend"
+		req.Input = engine.Input{Comment: "x", DueAt: "2099-12-31"}
+		if _, _, err := d.TransitionAs(bg, f.cat, engine.HashToken(token), req); engine.ErrorCode(err) != engine.EUNAUTHORIZED {
+			t.Errorf("revoked token: %v", err)
+		}
+	})
+}

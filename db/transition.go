@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,6 +24,12 @@ import (
 
 // TransitionReadSQL reads the appraisal ($1 is its id).
 const TransitionReadSQL = `SELECT ` + appraisalColumns + appraisalFrom + ` WHERE a.id = $1`
+
+// TransitionReadAsSQL reads the appraisal ($1) and, in the same round
+// trip, the user whose token has the hash $2 (NULLs when none).
+const TransitionReadAsSQL = `SELECT ` + appraisalColumns + `, t.id AS actor_id, t.name AS actor_name,
+	t.role AS actor_role, t.token_hash AS actor_token_hash` + appraisalFrom + `
+	LEFT JOIN users t ON t.token_hash = $2 AND t.revoked_at IS NULL WHERE a.id = $1`
 
 // maxTransitionAttempts bounds the re-reads when other transitions keep
 // winning the same row; each lost attempt means another one committed.
@@ -56,13 +63,13 @@ func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.
 		var a *engine.Appraisal
 		err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 			var err error
-			a, err = d.transition(ctx, tx, catalog, req, d.writeTransitionSQLite)
+			a, err = d.transition(ctx, tx, catalog, &req, d.writeTransitionSQLite)
 			return err
 		})
 		return a, err
 	}
 	for attempt := 1; ; attempt++ {
-		a, err := d.transition(ctx, d.DB, catalog, req, d.writeTransitionPostgres)
+		a, err := d.transition(ctx, d.DB, catalog, &req, d.writeTransitionPostgres)
 		if !errors.Is(err, errVersionMoved) {
 			return a, mapError(err)
 		}
@@ -84,19 +91,84 @@ type querier interface {
 
 type transitionWriter func(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error
 
-func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, req engine.TransitionRequest, write transitionWriter) (*engine.Appraisal, error) {
-	var r appraisalRow
-	var err error
-	if tx, ok := q.(*sqlx.Tx); ok {
-		err = tx.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID)
-	} else {
-		var st *sqlx.Stmt
-		if st, err = d.prepared(ctx, TransitionReadSQL); err == nil {
-			err = st.GetContext(ctx, &r, req.AppraisalID)
+// TransitionAs is Transition for the holder of the token whose hash is
+// tokenHash: on PostgreSQL the token is looked up in the same round trip
+// as the appraisal. It returns the actor too. EUNAUTHORIZED for an unknown
+// or revoked token comes before any other answer.
+func (d *DB) TransitionAs(ctx context.Context, catalog engine.Catalog, tokenHash string, req engine.TransitionRequest) (*engine.Appraisal, engine.Actor, error) {
+	if d.Engine == SQLite { // in process: a lookup costs no round trip
+		actor, err := d.ActorByTokenHash(ctx, tokenHash)
+		if err != nil {
+			return nil, actor, err
+		}
+		req.Actor = actor
+		a, err := d.Transition(ctx, catalog, req)
+		return a, actor, err
+	}
+	req.TokenHash = tokenHash
+	for attempt := 1; ; attempt++ {
+		a, err := d.transition(ctx, d.DB, catalog, &req, d.writeTransitionPostgres)
+		if !errors.Is(err, errVersionMoved) {
+			return a, req.Actor, mapError(err)
+		}
+		if attempt == maxTransitionAttempts {
+			return nil, req.Actor, fmt.Errorf("appraisal %d: %d transitions in a row lost to others", req.AppraisalID, attempt)
 		}
 	}
+}
+
+// appraisalAsRow is an appraisal read with the actor of a token.
+type appraisalAsRow struct {
+	appraisalRow
+	ActorID        *int64  `db:"actor_id"`
+	ActorName      *string `db:"actor_name"`
+	ActorRole      *string `db:"actor_role"`
+	ActorTokenHash *string `db:"actor_token_hash"`
+}
+
+// readForTransition reads the appraisal, and the actor when req names a
+// token instead (which it then resolves, once: a retry reuses it).
+func (d *DB) readForTransition(ctx context.Context, q querier, req *engine.TransitionRequest) (appraisalRow, error) {
+	if tx, ok := q.(*sqlx.Tx); ok {
+		var r appraisalRow
+		err := tx.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID)
+		return r, notFound(err, req.AppraisalID)
+	}
+	if req.TokenHash == "" {
+		var r appraisalRow
+		st, err := d.prepared(ctx, TransitionReadSQL)
+		if err == nil {
+			err = st.GetContext(ctx, &r, req.AppraisalID)
+		}
+		return r, notFound(err, req.AppraisalID)
+	}
+	var r appraisalAsRow
+	st, err := d.prepared(ctx, TransitionReadAsSQL)
+	if err == nil {
+		err = st.GetContext(ctx, &r, req.AppraisalID, req.TokenHash)
+	}
 	if err != nil {
-		return nil, notFound(err, req.AppraisalID)
+		if engine.ErrorCode(mapError(err)) != engine.ENOTFOUND {
+			return r.appraisalRow, mapError(err)
+		}
+		// No such appraisal: whether that is a 404 or a 401 depends on the token.
+		if _, err := d.ActorByTokenHash(ctx, req.TokenHash); err != nil {
+			return r.appraisalRow, err
+		}
+		return r.appraisalRow, notFound(sql.ErrNoRows, req.AppraisalID)
+	}
+	if r.ActorID == nil || !sameTokenHash(*r.ActorTokenHash, req.TokenHash) {
+		return r.appraisalRow, engine.Errorf(engine.EUNAUTHORIZED, "unknown or revoked token")
+	}
+	req.Actor = engine.Actor{ID: *r.ActorID, Name: *r.ActorName, Role: engine.Role(*r.ActorRole)}
+	req.TokenHash = ""
+	return r.appraisalRow, nil
+}
+
+func (d *DB) transition(ctx context.Context, q querier, catalog engine.Catalog, req *engine.TransitionRequest, write transitionWriter) (*engine.Appraisal, error) {
+	r, err := d.readForTransition(ctx, q, req)
+	if err != nil {
+		return nil, err
 	}
 	a := r.appraisal()
 	if !a.VisibleTo(req.Actor) {

@@ -281,6 +281,9 @@ type ListFilter struct {
 type TransitionRequest struct {
 	AppraisalID int64
 	Actor       Actor
+	// TokenHash, when set instead of Actor, names the actor by the hash of
+	// its API token, for a store that resolves it with the appraisal.
+	TokenHash string
 	Trigger     string
 	Input       Input
 	// IfVersion, when non-zero, is the version the caller expects (If-Match).

@@ -33,6 +33,8 @@ type Store interface {
 	Appraisal(ctx context.Context, id int64) (*engine.Appraisal, error)
 	Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.Appraisal, error)
 	Transition(ctx context.Context, catalog engine.Catalog, req engine.TransitionRequest) (*engine.Appraisal, error)
+	// TransitionAs is Transition for the holder of a token, looked up with the appraisal.
+	TransitionAs(ctx context.Context, catalog engine.Catalog, tokenHash string, req engine.TransitionRequest) (*engine.Appraisal, engine.Actor, error)
 	Events(ctx context.Context, appraisalID int64) ([]engine.Event, error)
 	Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error)
 	Form07(ctx context.Context, p engine.Period) (*engine.Form07, error)
@@ -133,7 +135,8 @@ func (s *Server) routes() {
 	authed(http.MethodPost, "/api/v1/appraisals", s.createAppraisal)
 	authed(http.MethodGet, "/api/v1/appraisals", s.listAppraisals)
 	authed(http.MethodGet, "/api/v1/appraisals/{id:[0-9]+}", s.getAppraisal)
-	authed(http.MethodPost, "/api/v1/appraisals/{id:[0-9]+}/transitions", s.transition)
+	// The hot path: the token is read with the appraisal, in one round trip.
+	r.Handle("/api/v1/appraisals/{id:[0-9]+}/transitions", s.authenticateInStore(s.wrap(s.transition))).Methods(http.MethodPost)
 	authed(http.MethodGet, "/api/v1/appraisals/{id:[0-9]+}/events", s.listEvents)
 	authed(http.MethodGet, "/api/v1/workflows", s.listWorkflows)
 	authed(http.MethodGet, "/api/v1/workflows/{name}", s.getWorkflow)
@@ -203,6 +206,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	actorKey
+	pendingKey
 )
 
 func requestID(ctx context.Context) string {
