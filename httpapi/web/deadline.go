@@ -1,6 +1,8 @@
 package web
 
 import (
+	"time"
+
 	"github.com/appraisal/appraisal/engine"
 )
 
@@ -31,7 +33,9 @@ func (p *Pages) deadline(a *engine.Appraisal) deadlineView {
 }
 
 // subject is what the engine needs of a to list its permitted triggers.
-func subject(a *engine.Appraisal, def *engine.Definition) engine.Subject { return a.Subject(def) }
+func subject(a *engine.Appraisal, def *engine.Definition) engine.Subject {
+	return a.Subject(def, engine.Day(time.Now()))
+}
 
 // extendsDeadline: the trigger asks for a new due day.
 func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }
