@@ -43,22 +43,25 @@ func (d *DB) AddCalendarDays(ctx context.Context, add engine.CalendarData) error
 			working bool
 		}{{add.Holidays, false}, {add.WorkingWeekends, true}} {
 			for _, h := range list.days {
-				var stored []struct {
+				// Insert unless the day is there; then it must be as given (a
+				// concurrent identical addition is fine).
+				res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO calendar_days (day, name, working, added_at)
+					VALUES (?, ?, ?, ?) ON CONFLICT (day) DO NOTHING`), h.Day, h.Name, list.working, now)
+				if err != nil {
+					return fmt.Errorf("adding %s to the calendar: %w", h.Day, err)
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					continue
+				}
+				var stored struct {
 					Name    string `db:"name"`
 					Working bool   `db:"working"`
 				}
-				if err := tx.SelectContext(ctx, &stored, tx.Rebind(`SELECT name, working FROM calendar_days WHERE day = ?`), h.Day); err != nil {
+				if err := tx.GetContext(ctx, &stored, tx.Rebind(`SELECT name, working FROM calendar_days WHERE day = ?`), h.Day); err != nil {
 					return err
 				}
-				if len(stored) == 1 {
-					if stored[0].Name == h.Name && stored[0].Working == list.working {
-						continue
-					}
-					return engine.Errorf(engine.ECONFLICT, "%s is already in the calendar as %q", h.Day, stored[0].Name)
-				}
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO calendar_days (day, name, working, added_at) VALUES (?, ?, ?, ?)`),
-					h.Day, h.Name, list.working, now); err != nil {
-					return fmt.Errorf("adding %s to the calendar: %w", h.Day, err)
+				if stored.Name != h.Name || stored.Working != list.working {
+					return engine.Errorf(engine.ECONFLICT, "%s is already in the calendar as %q", h.Day, stored.Name)
 				}
 			}
 		}

@@ -93,7 +93,7 @@ func (d *DB) Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, 
 	for i, k := range keys {
 		out[i] = engine.Count{Key: nullable(k), Count: sums[k]}
 	}
-	if dim != engine.DimStage {
+	if key == "value" { // not a period of time
 		return out, nil
 	}
 	// A period of time: how many of each were judged on time, and late.
@@ -102,8 +102,9 @@ func (d *DB) Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, 
 		return nil, err
 	}
 	for i := range out {
-		out[i].OnTime = judged[*out[i].Key+"|"+engine.OnTime]
-		out[i].Late = judged[*out[i].Key+"|"+engine.Late]
+		if k := out[i].Key; k != nil {
+			out[i].OnTime, out[i].Late = judged[*k+"|"+engine.OnTime], judged[*k+"|"+engine.Late]
+		}
 	}
 	return out, nil
 }

@@ -232,11 +232,14 @@ type Appraisal struct {
 	Clock
 }
 
-// Subject returns what a machine on def needs of a.
-func (a *Appraisal) Subject(def *Definition) Subject {
+// Subject returns what a machine on def needs of a, on the Vietnam day
+// today: the deadline may be extended while it runs, before it has passed,
+// as often as def allows.
+func (a *Appraisal) Subject(def *Definition, today string) Subject {
 	s := Subject{State: a.State, OwnerID: a.ApplicantID}
 	if def.Deadline != nil {
-		s.Extendable = a.Clock.Running() && a.Clock.Extensions < def.Deadline.MaxExtensions
+		c := &a.Clock
+		s.Extendable = c.Running() && !c.Overdue(today) && c.Extensions < def.Deadline.MaxExtensions
 	}
 	return s
 }
@@ -284,8 +287,8 @@ type TransitionRequest struct {
 	// TokenHash, when set instead of Actor, names the actor by the hash of
 	// its API token, for a store that resolves it with the appraisal.
 	TokenHash string
-	Trigger     string
-	Input       Input
+	Trigger   string
+	Input     Input
 	// IfVersion, when non-zero, is the version the caller expects (If-Match).
 	IfVersion int
 }

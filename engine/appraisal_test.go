@@ -514,7 +514,7 @@ func TestAppraisalVisibleTo(t *testing.T) {
 			t.Errorf("VisibleTo(%s) = %v, want %v", ta.label, got, want)
 		}
 	}
-	if s := a.Subject(&engine.Definition{}); s != (engine.Subject{State: "submitted", OwnerID: ownerID}) {
+	if s := a.Subject(&engine.Definition{}, "2026-01-01"); s != (engine.Subject{State: "submitted", OwnerID: ownerID}) {
 		t.Errorf("Subject() = %+v", s)
 	}
 }

@@ -48,6 +48,15 @@ func StartClock(def *Definition, cal *Calendar, a *Appraisal, day string) {
 	a.Clock.TriggerDueOn = triggerDueOn(def, cal, a.State, day)
 }
 
+// addYear returns day a year later: the furthest an extension may go.
+func addYear(day string) string {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return day
+	}
+	return t.AddDate(1, 0, 0).Format(time.DateOnly)
+}
+
 // triggerDueOn is the last day to fire the trigger of state that must be
 // fired within some working days of entering it, or "".
 func triggerDueOn(def *Definition, cal *Calendar, state, day string) string {
@@ -65,9 +74,12 @@ func triggerDueOn(def *Definition, cal *Calendar, state, day string) string {
 func advanceClock(def *Definition, cal *Calendar, a *Appraisal, t *TriggerDef, from, day string, in Input) error {
 	c := &a.Clock
 	if t.ExtendsDeadline {
-		// The guard saw a running clock with an extension left.
-		if in.DueAt <= c.DueOn || in.DueAt < day || !cal.IsWorkingDay(in.DueAt) {
-			return FieldErrorf(FieldDueAt, "due_at %s must be a working day, after the current due date %s and not before today", in.DueAt, c.DueOn)
+		// The guard saw a running clock, not past its due day, with an
+		// extension left: a new date is given before the old one passes.
+		latest := addYear(c.DueOn)
+		if in.DueAt <= c.DueOn || in.DueAt > latest || !cal.IsWorkingDay(in.DueAt) {
+			return FieldErrorf(FieldDueAt, "due_at %s must be a working day after the current due date %s, and no later than %s",
+				in.DueAt, c.DueOn, latest)
 		}
 		c.DueOn = in.DueAt
 		c.Extensions++
@@ -77,8 +89,14 @@ func advanceClock(def *Definition, cal *Calendar, a *Appraisal, t *TriggerDef, f
 	if to == from {
 		return nil
 	}
-	c.TriggerDueOn = triggerDueOn(def, cal, to, day)
+	// A window opens on receipt (StartClock) and when the dossier comes
+	// back from the applicant; a state entered again otherwise (a draft
+	// sent back) does not reopen it.
+	c.TriggerDueOn = ""
 	dd := def.Deadline
+	if dd != nil && slices.Contains(dd.PausedIn, from) {
+		c.TriggerDueOn = triggerDueOn(def, cal, to, day)
+	}
 	if dd == nil || c.DueOn == "" || c.Judged != "" {
 		return nil
 	}
@@ -99,10 +117,16 @@ func advanceClock(def *Definition, cal *Calendar, a *Appraisal, t *TriggerDef, f
 			c.Paused, c.DaysLeft = true, cal.WorkingDaysBetween(day, c.DueOn)
 		}
 	case c.Paused:
-		// Resumed: the days that were left count from the day it came back.
-		// Already late when returned, it keeps its past due date.
-		if c.DaysLeft >= 0 {
+		// Resumed: the days that were left count from the day it came back
+		// (none left: due that day, or the next working day if the office
+		// is closed). Already late when returned, it keeps its past due date.
+		switch {
+		case c.DaysLeft > 0:
 			c.DueOn = cal.AddWorkingDays(day, c.DaysLeft)
+		case c.DaysLeft == 0 && cal.IsWorkingDay(day):
+			c.DueOn = day
+		case c.DaysLeft == 0:
+			c.DueOn = cal.AddWorkingDays(day, 1)
 		}
 		c.Paused, c.DaysLeft = false, 0
 	}
@@ -116,7 +140,7 @@ func advanceClock(def *Definition, cal *Calendar, a *Appraisal, t *TriggerDef, f
 // a due_at the calendar refuses.
 func Transit(ctx context.Context, def *Definition, cal *Calendar, a *Appraisal, actor Actor,
 	trigger string, in Input, now time.Time, prevHash string) (*Event, error) {
-	to, err := Fire(ctx, def, a.Subject(def), actor, trigger, in)
+	to, err := Fire(ctx, def, a.Subject(def, Day(now)), actor, trigger, in)
 	if err != nil {
 		return nil, err
 	}

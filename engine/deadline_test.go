@@ -123,6 +123,8 @@ func TestClockEdges(t *testing.T) {
 		runClock(t, v2, groupDossier("B"), "2026-01-02", engine.Clock{DueOn: "2026-01-22", TriggerDueOn: "2026-01-07"},
 			[]clockStep{
 				{day: "2026-01-12", actor: reviewerA, trigger: "review", want: engine.Clock{DueOn: "2026-01-22"}},
+				// Too late to extend: the new date is given before the old one passes.
+				{day: "2026-01-23", actor: appraiser, trigger: "extend", in: engine.Input{Comment: "x", DueAt: "2026-01-30"}, code: engine.ECONFLICT},
 				{day: "2026-01-23", actor: appraiser, trigger: "appraise", in: engine.Input{Outcome: "approved"},
 					want: engine.Clock{DueOn: "2026-01-22", Judged: engine.Late}},
 			})
@@ -140,6 +142,22 @@ func TestClockEdges(t *testing.T) {
 				{day: "2026-03-25", actor: owner, trigger: "resubmit", want: engine.Clock{DueOn: "2026-03-18", TriggerDueOn: "2026-03-30"}},
 				{day: "2026-03-26", actor: reviewerA, trigger: "reject", in: engine.Input{Comment: "z"},
 					want: engine.Clock{DueOn: "2026-03-18", Judged: engine.Late}},
+			})
+	})
+	t.Run("back on a Saturday with no day left", func(t *testing.T) {
+		runClock(t, v2, groupDossier("C"), "2026-03-02", engine.Clock{DueOn: "2026-03-16", TriggerDueOn: "2026-03-05"},
+			[]clockStep{
+				{day: "2026-03-16", actor: reviewerA, trigger: "request_supplement", in: engine.Input{Comment: "x"},
+					want: engine.Clock{DueOn: "2026-03-16", Paused: true}},
+				{day: "2026-03-21", actor: owner, trigger: "resubmit", want: engine.Clock{DueOn: "2026-03-23", TriggerDueOn: "2026-03-25"}},
+			})
+	})
+	t.Run("an extension at most a year on", func(t *testing.T) {
+		runClock(t, v2, groupDossier("C"), "2026-03-02", engine.Clock{DueOn: "2026-03-16", TriggerDueOn: "2026-03-05"},
+			[]clockStep{
+				{day: "2026-03-03", actor: appraiser, trigger: "extend", in: engine.Input{Comment: "x", DueAt: "2027-03-17"}, code: engine.EINVALID},
+				{day: "2026-03-03", actor: appraiser, trigger: "extend", in: engine.Input{Comment: "x", DueAt: "2027-03-16"},
+					want: engine.Clock{DueOn: "2027-03-16", TriggerDueOn: "2026-03-05", Extensions: 1}},
 			})
 	})
 	t.Run("withdrawn stops the clock unjudged", func(t *testing.T) {
@@ -175,6 +193,9 @@ func TestClockEdges(t *testing.T) {
 		runClock(t, workflow(t, "technology-opinion", 1), d, "2026-04-22", engine.Clock{DueOn: "2026-05-18", TriggerDueOn: "2026-04-28"},
 			[]clockStep{
 				{day: "2026-05-04", actor: reviewerA, trigger: "draft_opinion", in: engine.Input{Comment: "Dự thảo"}, want: engine.Clock{DueOn: "2026-05-18"}},
+				// A draft sent back does not reopen the window of receipt.
+				{day: "2026-05-05", actor: appraiser, trigger: "return_draft", in: engine.Input{Comment: "Sửa"}, want: engine.Clock{DueOn: "2026-05-18"}},
+				{day: "2026-05-06", actor: reviewerA, trigger: "draft_opinion", in: engine.Input{Comment: "Dự thảo 2"}, want: engine.Clock{DueOn: "2026-05-18"}},
 				{day: "2026-05-18", actor: appraiser, trigger: "give_opinion", in: engine.Input{Outcome: "agreed"},
 					want: engine.Clock{DueOn: "2026-05-18", Judged: engine.OnTime}},
 			})

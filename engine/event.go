@@ -76,6 +76,7 @@ func ComputeHash(a *Appraisal, e *Event) string {
 func VerifyChain(a *Appraisal, events []Event) (int, string) {
 	prev := GenesisHash
 	outcome := ""
+	extensions := 0
 	var appraisedAt time.Time
 	for i := range events {
 		e := &events[i]
@@ -88,6 +89,9 @@ func VerifyChain(a *Appraisal, events []Event) (int, string) {
 			return e.Seq, "hash does not match the event's content"
 		}
 		prev = e.Hash
+		if e.DueOn != "" {
+			extensions++
+		}
 		if e.Outcome != "" {
 			outcome, appraisedAt = e.Outcome, e.At
 		}
@@ -105,6 +109,8 @@ func VerifyChain(a *Appraisal, events []Event) (int, string) {
 		return 0, "appraisal outcome does not match the trail"
 	case !Timestamp(a.AppraisedAt).Equal(Timestamp(appraisedAt)):
 		return 0, "appraisal appraised_at does not match the time of the outcome in the trail"
+	case a.Extensions != extensions:
+		return 0, "appraisal extensions " + itoa(a.Extensions) + " but the trail has " + itoa(extensions)
 	}
 	return 0, ""
 }

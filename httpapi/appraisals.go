@@ -114,12 +114,12 @@ func orNull(s string) *string {
 
 func (s *Server) appraisalJSON(ctx context.Context, a *engine.Appraisal, actor engine.Actor) appraisalJSON {
 	permitted := []string{}
+	today := engine.Day(s.now())
 	def, err := s.catalog.Definition(a.Workflow)
 	if err == nil {
-		permitted = engine.Permitted(ctx, def, a.Subject(def), actor)
+		permitted = engine.Permitted(ctx, def, a.Subject(def, today), actor)
 	}
 	d := a.Dossier
-	today := engine.Day(s.now())
 	c := a.Clock
 	j := appraisalJSON{
 		ID: a.ID, Code: a.Code, Workflow: a.Workflow, State: a.State, Version: a.Version,

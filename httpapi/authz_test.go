@@ -7,6 +7,10 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
 )
 
 // The authorization matrix: what every party may see and do over HTTP, on
@@ -71,7 +75,18 @@ var designWorkflow = []designTrigger{
 	// limits"): it changes no state (to is empty). The dossiers here are
 	// of group B, whose clock runs while submitted and reviewed.
 	{name: "extend", from: []string{"submitted", "reviewed"}, who: []string{"reviewer", "appraiser"},
-		data: map[string]any{"comment": "Hội đồng cần thêm thời gian", "due_at": "2099-12-31"}, required: []string{"comment", "due_at"}},
+		data: map[string]any{"comment": "Hội đồng cần thêm thời gian", "due_at": workingDayAfter(120)}, required: []string{"comment", "due_at"}},
+}
+
+// workingDayAfter returns the first working day at least days from today:
+// a date an extension may move a running deadline to.
+func workingDayAfter(days int) string {
+	cal := workflows.MustCalendar()
+	d := engine.Day(time.Now().AddDate(0, 0, days))
+	if !cal.IsWorkingDay(d) {
+		d = cal.AddWorkingDays(d, 1)
+	}
+	return d
 }
 
 // after is the state firing t from state leads to.

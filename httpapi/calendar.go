@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -96,7 +97,9 @@ func (s *Server) ReloadCalendar(ctx context.Context) error {
 	return nil
 }
 
-// LoadCalendar returns the shipped calendar with the days stored in db.
+// LoadCalendar returns the shipped calendar with the days stored in db. A
+// stored day that a newer release ships otherwise is left out, with a
+// warning: the shipped calendar wins, and a server always starts.
 func LoadCalendar(ctx context.Context, db interface {
 	CalendarDays(ctx context.Context) (engine.CalendarData, error)
 }) (*engine.Calendar, error) {
@@ -104,5 +107,29 @@ func LoadCalendar(ctx context.Context, db interface {
 	if err != nil {
 		return nil, err
 	}
-	return workflows.MustCalendar().With(added)
+	cal := workflows.MustCalendar()
+	if merged, err := cal.With(added); err == nil {
+		return merged, nil
+	}
+	for _, one := range splitCalendar(added) {
+		merged, err := cal.With(one)
+		if err != nil {
+			slog.WarnContext(ctx, "a day added to the calendar conflicts with the shipped calendar; the shipped one counts", "err", err)
+			continue
+		}
+		cal = merged
+	}
+	return cal, nil
+}
+
+// splitCalendar returns each day of data on its own.
+func splitCalendar(data engine.CalendarData) []engine.CalendarData {
+	var out []engine.CalendarData
+	for _, h := range data.Holidays {
+		out = append(out, engine.CalendarData{Holidays: []engine.Holiday{h}})
+	}
+	for _, h := range data.WorkingWeekends {
+		out = append(out, engine.CalendarData{WorkingWeekends: []engine.Holiday{h}})
+	}
+	return out
 }

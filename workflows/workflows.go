@@ -152,6 +152,10 @@ func Validate(def *engine.Definition) error {
 			return errf("trigger %q goes to unknown state %q", t.Name, t.To)
 		case t.DueWithinWorkingDays < 0 || t.DueWithinWorkingDays > maxWorkingDays:
 			return errf("trigger %q: due_within_working_days must be 0 to %d", t.Name, maxWorkingDays)
+		case t.ExtendsDeadline && !t.Internal:
+			return errf("trigger %q extends the deadline: it must be internal (change no state)", t.Name)
+		case t.Internal && t.DueWithinWorkingDays > 0:
+			return errf("internal trigger %q cannot have a due_within_working_days: it enters no state", t.Name)
 		case t.ExtendsDeadline && (def.Deadline == nil || def.Deadline.MaxExtensions < 1):
 			return errf("trigger %q extends the deadline, but the workflow has no deadline with max_extensions of 1 or more", t.Name)
 		}

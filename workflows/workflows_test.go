@@ -119,6 +119,8 @@ var brokenFiles = map[string]string{
 	"deadline-initial-paused.json":  `the initial state "open" is in paused_in`,
 	"applies-to-unknown-field.json": `applies_to tests unknown dossier field "colour"`,
 	"two-windows.json":              `state "open" has two triggers with a due_within_working_days`,
+	"extends-not-internal.json":     `trigger "extend" extends the deadline: it must be internal`,
+	"internal-with-window.json":     `internal trigger "note" cannot have a due_within_working_days`,
 }
 
 // TestEveryStageHasOneWorkflow: a new dossier of each stage finds exactly

@@ -36,6 +36,7 @@ import (
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/db/dbtest"
 	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
 )
 
 const (
@@ -261,7 +262,7 @@ func (l *loadRun) step(rng *rand.Rand, u *loadUser, out *[]loadRecord) {
 			body["comment"] = "Kết luận của hội đồng thẩm định"
 		case "extend":
 			body["comment"] = "Cần thêm ý kiến chuyên gia"
-			body["due_at"] = "2099-12-31" // a Thursday, after any due date of the run
+			body["due_at"] = extensionDay // after any due date of the run
 		}
 		do(loadRecord{op: "fire", appraisalID: id, trigger: trigger}, http.MethodPost,
 			fmt.Sprintf("/api/v1/appraisals/%d/transitions", id), body, ifMatch)
@@ -422,6 +423,17 @@ func (c loadTally) String() string {
 // checkLoad compares the records with the database behind dsn: each 2xx
 // creation or transition has exactly its event (appraisal id, seq = the
 // version answered, trigger, actor); each event has its 2xx, or else a
+// extensionDay is a working day some months on, after any due date of a
+// load run and within the year an extension may add.
+var extensionDay = func() string {
+	cal := workflows.MustCalendar()
+	d := engine.Day(time.Now().AddDate(0, 4, 0))
+	if !cal.IsWorkingDay(d) {
+		d = cal.AddWorkingDays(d, 1)
+	}
+	return d
+}()
+
 // request whose outcome the client could not know (no answer, or a 503
 // while the database was cut off); codes are unique; `audit verify`
 // passes. Answers other than the expected ones fail the test.
