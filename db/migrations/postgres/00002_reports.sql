@@ -11,6 +11,6 @@ CREATE INDEX appraisals_appraised_report ON appraisals (appraised_at)
     WHERE appraised_at IS NOT NULL;
 
 -- +goose Down
-DROP INDEX appraisals_appraised_report;
-DROP INDEX appraisals_submitted_report;
+DROP INDEX IF EXISTS appraisals_appraised_report; -- 00003 dropped them
+DROP INDEX IF EXISTS appraisals_submitted_report;
 ALTER TABLE appraisals DROP COLUMN appraised_at;
