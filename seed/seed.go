@@ -258,7 +258,10 @@ func (g *Generator) life(rng *rand.Rand, at time.Time, code string) engine.Trail
 			rest := handling - reviewDays
 			// A third of the late ones ask for the one extension, in time,
 			// and mostly make the new date.
-			if late && a.Clock.Running() && rng.Float64() < 0.35 {
+			// (Only while the due date has not passed: the law's new date is
+			// for a dossier that will be late.)
+			extendOn := cal.AddWorkingDays(engine.Day(tr.Events[len(tr.Events)-1].At), 1)
+			if late && a.Clock.Running() && extendOn <= a.DueOn && rng.Float64() < 0.35 {
 				newDue := cal.AddWorkingDays(a.DueOn, handling-limit+rng.IntN(3))
 				if fire(1, appraiser, "extend", engine.Input{Comment: pick(rng, extensionComments), DueAt: newDue}) {
 					rest--
