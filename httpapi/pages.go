@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -27,6 +28,22 @@ func (s *Server) SignInWait(r *http.Request) time.Duration {
 
 // SignInFailed counts a failed sign-in against r's client.
 func (s *Server) SignInFailed(r *http.Request) { s.authFailed(r, limitKey(s.clients.client(r))) }
+
+// OverTLS reports whether r reached the service over TLS: this binary
+// served TLS itself, or the TCP peer is a trusted proxy (--trusted-proxies)
+// whose X-Forwarded-Proto is https. Each proxy appends the scheme it was
+// reached by, so the last value is the one the nearest proxy wrote. The
+// header from any other peer is ignored: a client cannot claim TLS.
+func (s *Server) OverTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !s.clients.isTrusted(parseClientAddr(r.RemoteAddr)) {
+		return false
+	}
+	protos := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
+}
 
 // RenderSVG renders a Graphviz DOT graph as SVG, with the API's renderer.
 func (s *Server) RenderSVG(ctx context.Context, dot string) ([]byte, error) {

@@ -58,11 +58,12 @@ var langMatcher = language.NewMatcher([]language.Tag{language.Vietnamese, langua
 const langCookie = "lang"
 
 // pickLang chooses the page language: ?lang= (remembered in a cookie),
-// then the cookie, then Accept-Language, then Vietnamese.
-func pickLang(w http.ResponseWriter, r *http.Request) string {
+// then the cookie, then Accept-Language, then Vietnamese. secure: the
+// request came over TLS, so the cookie is Secure.
+func pickLang(w http.ResponseWriter, r *http.Request, secure bool) string {
 	if l := r.URL.Query().Get("lang"); l == langVI || l == langEN {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-			HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+			HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 		return l
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langVI || c.Value == langEN) {

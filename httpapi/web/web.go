@@ -159,6 +159,15 @@ type req struct {
 	// signedIn: Actor is a real user with a session.
 	signedIn bool
 	CSRF     string
+	// secure: the request came over TLS, here or to a trusted proxy; the
+	// cookies set are then Secure.
+	secure bool
+}
+
+// newReq starts a page request: its language, and whether it came over TLS.
+func (p *Pages) newReq(w http.ResponseWriter, r *http.Request) *req {
+	secure := r.TLS != nil || (p.api != nil && p.api.OverTLS(r))
+	return &req{Request: r, Lang: pickLang(w, r, secure), secure: secure}
 }
 
 type pageFunc func(w http.ResponseWriter, r *req) error
@@ -188,7 +197,7 @@ func sameToken(a, b string) bool {
 // one, is still read (the sign-in page sends a signed-in user home).
 func (p *Pages) public(h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := &req{Request: r, Lang: pickLang(w, r)}
+		q := p.newReq(w, r)
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 			if a, err := p.store.ActorBySessionHash(r.Context(), engine.HashToken(c.Value)); err == nil {
 				q.Actor, q.signedIn, q.CSRF = a, true, csrfToken(c.Value)
@@ -203,7 +212,7 @@ func (p *Pages) public(h pageFunc) http.Handler {
 // Every POST must carry the session's CSRF token.
 func (p *Pages) signedIn(roles []engine.Role, h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := &req{Request: r, Lang: pickLang(w, r)}
+		q := p.newReq(w, r)
 		c, err := r.Cookie(sessionCookie)
 		if err != nil || c.Value == "" || len(c.Value) > 128 {
 			p.toSignin(w, q)
@@ -212,7 +221,7 @@ func (p *Pages) signedIn(roles []engine.Role, h pageFunc) http.Handler {
 		a, err := p.store.ActorBySessionHash(r.Context(), engine.HashToken(c.Value))
 		if err != nil {
 			if engine.ErrorCode(err) == engine.EUNAUTHORIZED {
-				clearCookie(w, r, sessionCookie, "/")
+				clearCookie(w, q, sessionCookie, "/")
 				p.toSignin(w, q)
 				return
 			}
@@ -288,9 +297,9 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
+func clearCookie(w http.ResponseWriter, q *req, name, path string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		Secure: q.secure, SameSite: http.SameSiteLaxMode})
 }
 
 // signinForm shows the sign-in form, with a fresh double-submit token.
@@ -316,7 +325,7 @@ type signinData struct {
 func (p *Pages) signinToken(w http.ResponseWriter, q *req) string {
 	token := newSecret()
 	http.SetCookie(w, &http.Cookie{Name: signinCSRFCookie, Value: token, Path: "/signin", MaxAge: 3600,
-		HttpOnly: true, Secure: q.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: q.secure, SameSite: http.SameSiteStrictMode})
 	return token
 }
 
@@ -356,8 +365,8 @@ func (p *Pages) signin(w http.ResponseWriter, q *req) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", Expires: expires,
-		HttpOnly: true, Secure: q.TLS != nil, SameSite: http.SameSiteLaxMode})
-	clearCookie(w, q.Request, signinCSRFCookie, "/signin")
+		HttpOnly: true, Secure: q.secure, SameSite: http.SameSiteLaxMode})
+	clearCookie(w, q, signinCSRFCookie, "/signin")
 	p.log.InfoContext(q.Context(), "signed in", "request_id", httpapi.RequestID(q.Context()), "user", actor.ID, "role", actor.Role)
 	if next == "" {
 		next = homeOf(actor.Role)
@@ -372,7 +381,7 @@ func (p *Pages) signout(w http.ResponseWriter, q *req) error {
 			return err
 		}
 	}
-	clearCookie(w, q.Request, sessionCookie, "/")
+	clearCookie(w, q, sessionCookie, "/")
 	http.Redirect(w, q.Request, "/signin?signed_out=1", http.StatusSeeOther)
 	return nil
 }
