@@ -29,6 +29,11 @@ func (s *Server) SignInWait(r *http.Request) time.Duration {
 // SignInFailed counts a failed sign-in against r's client.
 func (s *Server) SignInFailed(r *http.Request) { s.authFailed(r, limitKey(s.clients.client(r))) }
 
+// WithMiddleware gives h the middleware of every route (request ids,
+// panic recovery, metrics, security headers), for a handler mounted where
+// mux runs none, such as the router's NotFoundHandler.
+func (s *Server) WithMiddleware(h http.Handler) http.Handler { return s.withMiddleware(h) }
+
 // OverTLS reports whether r reached the service over TLS: this binary
 // served TLS itself, or the TCP peer is a trusted proxy (--trusted-proxies)
 // whose X-Forwarded-Proto is https. Each proxy appends the scheme it was

@@ -148,6 +148,37 @@ func (p *Pages) Routes(r *mux.Router, api *httpapi.Server) {
 	get("/admin/users", admin, p.users)
 	post("/admin/users", admin, p.addUser)
 	post("/admin/users/{id:[0-9]+}/revoke", admin, p.revokeUser)
+
+	// An unknown address is a page's 404 for a browser; the API's problem
+	// document under /api/ and for clients that ask for JSON.
+	problem404 := r.NotFoundHandler
+	page404 := api.WithMiddleware(p.public(p.notFound))
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if apiPath(r) {
+			problem404.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Vary", "Accept")
+		accept := strings.ToLower(strings.Join(r.Header.Values("Accept"), ","))
+		if strings.Contains(accept, "json") && !strings.Contains(accept, "text/html") {
+			problem404.ServeHTTP(w, r)
+			return
+		}
+		page404.ServeHTTP(w, r)
+	})
+}
+
+// apiPath: r is for the API, under /api/ (however many leading slashes).
+func apiPath(r *http.Request) bool {
+	path := strings.TrimLeft(r.URL.Path, "/")
+	return path == "api" || strings.HasPrefix(path, "api/")
+}
+
+// notFound is the page of an unknown address.
+func (p *Pages) notFound(w http.ResponseWriter, q *req) error {
+	w.Header().Set("Vary", "Cookie, Accept-Language, Accept")
+	p.renderError(w, q, http.StatusNotFound, translate(q.Lang, "err.404"))
+	return nil
 }
 
 // req is one page request: who asks, in which language, with which CSRF
