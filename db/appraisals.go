@@ -187,22 +187,32 @@ func (d *DB) Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.App
 	if f.BeforeID != 0 {
 		add("a.id < ?", f.BeforeID)
 	}
+	// Where the state leads, the other filters are written so that no index
+	// can serve them (col || ''): otherwise PostgreSQL may AND the state's
+	// index with, say, a sector's, reading that sector's tens of thousands
+	// of entries to find a few dozen rows a queue's index walk finds at once.
+	col := func(c string) string {
+		if f.StateLeads && f.State != "" {
+			return c + " || ''"
+		}
+		return c
+	}
 	if f.State != "" {
 		add("a.state = ?", f.State)
 	}
 	if f.Stage != "" {
-		add("a.stage = ?", f.Stage)
+		add(col("a.stage")+" = ?", f.Stage)
 	}
 	if f.Ownership != "" {
-		add("a.ownership = ?", f.Ownership)
+		add(col("a.ownership")+" = ?", f.Ownership)
 	}
 	if f.Sector != "" {
 		if len(f.Sector) == 1 {
 			// A section letter matches the section and its divisions; the
 			// expression is indexed with id, so newest first needs no sort.
-			add("substr(a.sector, 1, 1) = ?", f.Sector)
+			add(col("substr(a.sector, 1, 1)")+" = ?", f.Sector)
 		} else {
-			add("a.sector = ?", f.Sector)
+			add(col("a.sector")+" = ?", f.Sector)
 		}
 	}
 	if f.Overdue || f.DueBefore != "" {

@@ -1269,6 +1269,12 @@ func TestAppraisalsList(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Appraisals(%+v): %v", fl, err)
 			}
+			// Letting the state lead changes the plan, never the answer.
+			fl.StateLeads = !fl.StateLeads
+			again, err := d.Appraisals(bg, fl)
+			if err != nil || !slices.Equal(ids(again), ids(got)) {
+				t.Fatalf("Appraisals(%+v): %v %v, but %v the other way", fl, ids(again), err, ids(got))
+			}
 			return got
 		}
 

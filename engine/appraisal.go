@@ -264,6 +264,10 @@ func DossierCode(unit string, day time.Time, seq int64) string {
 // ListFilter selects appraisals, newest first.
 type ListFilter struct {
 	State, Stage, Sector, Ownership string
+	// StateLeads says State is a state where work waits (not a final one):
+	// few appraisals are in it, so the listing walks that state's index
+	// and tests the other filters on its rows.
+	StateLeads bool
 	// Q matches a substring of the code, project name, investor or
 	// technology, ignoring case and diacritics.
 	Q string

@@ -391,6 +391,7 @@ func (s *Server) listFilter(q url.Values, actor engine.Actor) (engine.ListFilter
 	if f.State != "" && !s.knownState(f.State) {
 		return f, engine.FieldErrorf("state", "state %q is not a state of any workflow", f.State)
 	}
+	f.StateLeads = s.catalog.WorkingState(f.State)
 	if f.Stage != "" && f.Stage != engine.StagePolicy && f.Stage != engine.StageDecision {
 		return f, engine.FieldErrorf("stage", "stage %q is not one of policy, decision", f.Stage)
 	}

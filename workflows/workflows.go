@@ -340,6 +340,23 @@ func (c *Catalog) ForDossier(d *engine.Dossier) (*engine.Definition, error) {
 	return found, nil
 }
 
+// WorkingState reports whether state is a state of some workflow and final
+// in none: where dossiers wait for work, as opposed to where they rest.
+func (c *Catalog) WorkingState(state string) bool {
+	found := false
+	for _, defs := range c.byName {
+		for _, d := range defs {
+			if s := d.State(state); s != nil {
+				if s.Final {
+					return false
+				}
+				found = true
+			}
+		}
+	}
+	return found
+}
+
 // Calendar returns the working-day calendar deadlines count in.
 func (c *Catalog) Calendar() *engine.Calendar { return c.calendar.Load() }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/engine"
+	"github.com/appraisal/appraisal/workflows"
 )
 
 func benchCmd(ctx context.Context, opts *options, stdout io.Writer) *cobra.Command {
@@ -101,9 +102,11 @@ func benchReports(ctx context.Context, d *db.DB, runs int, out io.Writer) error 
 		{"due_before=next month", engine.ListFilter{DueBefore: engine.Day(time.Now().AddDate(0, 1, 0))}},
 		{"overdue=true state=reviewed", engine.ListFilter{Overdue: true, Today: engine.Day(time.Now()), State: "reviewed"}},
 	}
+	catalog := workflows.Embedded()
 	for _, f := range filters {
 		for _, depth := range []float64{0, 0.5, 0.99} {
 			lf := f.f
+			lf.StateLeads = catalog.WorkingState(lf.State) // as the API sets it
 			lf.Limit = 51
 			label := "first page"
 			if depth > 0 {
