@@ -15,20 +15,11 @@ import (
 	"github.com/appraisal/appraisal/httpapi"
 )
 
-// reloadCalendar picks up, every interval, the days another server or the
-// calendar command added.
-func reloadCalendar(ctx context.Context, api *httpapi.Server, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := api.ReloadCalendar(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("reloading the calendar", "err", err)
-			}
-		}
+// reloadCalendar picks up the days another server or the calendar
+// command added.
+func reloadCalendar(ctx context.Context, api *httpapi.Server) {
+	if err := api.ReloadCalendar(ctx); err != nil && ctx.Err() == nil {
+		slog.Warn("reloading the calendar", "err", err)
 	}
 }
 

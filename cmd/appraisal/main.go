@@ -131,9 +131,9 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 				return fmt.Errorf("loading the calendar: %w", err)
 			}
 			warnUncoveredYears(catalog.Calendar(), time.Now())
-			go foldReports(ctx, d, 5*time.Second)
-			go reloadCalendar(ctx, api, time.Minute)
-			go sweepSessions(ctx, d, time.Hour)
+			go every(ctx, 5*time.Second, func(ctx context.Context) { foldReports(ctx, d) })
+			go every(ctx, time.Minute, func(ctx context.Context) { reloadCalendar(ctx, api) })
+			go every(ctx, time.Hour, func(ctx context.Context) { sweepSessions(ctx, d) })
 			return serve(ctx, api.HTTPServer(addr))
 		},
 	}
@@ -173,10 +173,8 @@ func serve(ctx context.Context, srv *http.Server) error {
 	return nil
 }
 
-// foldReports folds the report deltas that writes append into the kept
-// counts, every interval, so reports read few deltas. It also deletes
-// expired idempotency keys, housekeeping of the same rhythm.
-func foldReports(ctx context.Context, d *db.DB, interval time.Duration) {
+// every runs job every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, job func(ctx context.Context)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -184,17 +182,24 @@ func foldReports(ctx context.Context, d *db.DB, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := d.FoldReportDeltas(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("folding report counts", "err", err)
-			} else if n > 0 {
-				slog.Debug("folded report counts", "rows", n)
-			}
-			if n, err := d.DeleteExpiredIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("deleting expired idempotency keys", "err", err)
-			} else if n > 0 {
-				slog.Debug("deleted expired idempotency keys", "rows", n)
-			}
+			job(ctx)
 		}
+	}
+}
+
+// foldReports folds the report deltas that writes append into the kept
+// counts, so reports read few deltas. It also deletes expired idempotency
+// keys, housekeeping of the same rhythm.
+func foldReports(ctx context.Context, d *db.DB) {
+	if n, err := d.FoldReportDeltas(ctx); err != nil && ctx.Err() == nil {
+		slog.Warn("folding report counts", "err", err)
+	} else if n > 0 {
+		slog.Debug("folded report counts", "rows", n)
+	}
+	if n, err := d.DeleteExpiredIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+		slog.Warn("deleting expired idempotency keys", "err", err)
+	} else if n > 0 {
+		slog.Debug("deleted expired idempotency keys", "rows", n)
 	}
 }
 

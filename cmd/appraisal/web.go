@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/appraisal/appraisal/db"
 	"github.com/appraisal/appraisal/engine"
@@ -40,20 +39,11 @@ func passwordFromStdin(stdin io.Reader, email string, fromStdin bool) (string, e
 	return engine.HashPassword(password)
 }
 
-// sweepSessions deletes expired web sessions every interval.
-func sweepSessions(ctx context.Context, d *db.DB, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := d.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-				slog.Warn("deleting expired sessions", "err", err)
-			} else if n > 0 {
-				slog.Debug("deleted expired sessions", "rows", n)
-			}
-		}
+// sweepSessions deletes expired web sessions.
+func sweepSessions(ctx context.Context, d *db.DB) {
+	if n, err := d.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+		slog.Warn("deleting expired sessions", "err", err)
+	} else if n > 0 {
+		slog.Debug("deleted expired sessions", "rows", n)
 	}
 }
