@@ -113,6 +113,13 @@ func (c *chrome) submit(sel, want string) {
 	c.t.Helper()
 	before := get(c, "reading the address", chromedp.Location())
 	c.run("clicking "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	c.waitPage(before, want, "clicking "+sel)
+}
+
+// waitPage waits for the page after the one at before, whose address
+// contains want, to be loaded.
+func (c *chrome) waitPage(before, want, after string) {
+	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		state, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`location.href + "|" + document.readyState + "|" + !!document.querySelector("main h1")`))
@@ -123,7 +130,7 @@ func (c *chrome) submit(sel, want string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("after clicking %s: at %s, want an address with %q", sel, state, want)
+			c.t.Fatalf("after %s: at %s, want an address with %q", after, state, want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	rowLink  = regexp.MustCompile(`<tr( class="overdue")?>\s*<td><a href="/dossiers/(\d+)">`)
+	rowLink  = regexp.MustCompile(`<tr( class="overdue")?>\s*<td[^>]*><a href="/dossiers/(\d+)">`)
 	nextLink = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 )
 
