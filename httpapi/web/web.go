@@ -351,6 +351,9 @@ func (p *Pages) signinForm(w http.ResponseWriter, q *req) error {
 
 type signinData struct {
 	Email, Next, Token string
+	// Failed: the email or the password was wrong; the password field
+	// gets the focus, the email being kept.
+	Failed bool
 }
 
 func (p *Pages) signinToken(w http.ResponseWriter, q *req) string {
@@ -373,7 +376,7 @@ func (p *Pages) signin(w http.ResponseWriter, q *req) error {
 	again := func(status int, msg string) error {
 		v := p.view(q, "signin.title")
 		v.Error = msg
-		v.Data = signinData{Email: email, Next: next, Token: p.signinToken(w, q)}
+		v.Data = signinData{Email: email, Next: next, Token: p.signinToken(w, q), Failed: status == http.StatusUnauthorized}
 		return p.render(w, q, status, "signin", v)
 	}
 	if wait := p.api.SignInWait(q.Request); wait > 0 {
@@ -388,6 +391,9 @@ func (p *Pages) signin(w http.ResponseWriter, q *req) error {
 	if !engine.CheckPasswordOrDummy(hash, password) || err != nil {
 		p.api.SignInFailed(q.Request)
 		p.log.InfoContext(q.Context(), "sign-in refused", "request_id", httpapi.RequestID(q.Context()))
+		// 401 without WWW-Authenticate: no HTTP authentication scheme
+		// applies to a form (Basic would make browsers open their own
+		// dialog); the page itself is the challenge. See docs/web.md.
 		return again(http.StatusUnauthorized, translate(q.Lang, "signin.failed"))
 	}
 	token := newSecret()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,9 +75,32 @@ func TestSignIn(t *testing.T) {
 			if strings.Contains(p.header.Get("Set-Cookie"), "appraisal_session=") && !strings.Contains(p.header.Get("Set-Cookie"), "Max-Age=0") {
 				t.Error("a failed sign-in set a session cookie")
 			}
-			unknown := b.post("/signin", "/signin", url.Values{"email": {"nobody@example.vn"}, "password": {password}})
-			if unknown.status != http.StatusUnauthorized {
-				t.Errorf("unknown email: %d, want 401", unknown.status)
+			// The form comes back as a page: no HTTP challenge (docs/web.md),
+			// never cached, the password not echoed and focused, and a fresh
+			// token so the next try goes through.
+			if h := p.header.Get("WWW-Authenticate"); h != "" {
+				t.Errorf("WWW-Authenticate %q on the sign-in form", h)
+			}
+			if ct, cc := p.header.Get("Content-Type"), p.header.Get("Cache-Control"); ct != "text/html; charset=utf-8" || cc != "no-store" {
+				t.Errorf("wrong password: Content-Type %q, Cache-Control %q", ct, cc)
+			}
+			if strings.Contains(p.body, "sai mật khẩu rồi") || !regexp.MustCompile(`<input id="password"[^>]*autofocus aria-invalid="true" aria-describedby="page-error"`).MatchString(p.body) ||
+				!strings.Contains(p.body, `id="page-error"`) || regexp.MustCompile(`<input id="email"[^>]*autofocus`).MatchString(p.body) {
+				t.Errorf("wrong password: the password is echoed or the focus is not on it\n%s", p.body)
+			}
+			if !strings.Contains(p.header.Get("Set-Cookie"), "appraisal_signin=") {
+				t.Error("wrong password: no fresh sign-in token")
+			}
+			retry := csrfInput.FindStringSubmatch(p.body)
+			if retry == nil {
+				t.Fatal("wrong password: no token in the form")
+			}
+			if again := b.do(http.MethodPost, "/signin", url.Values{"email": {people["applicant"].Email}, "password": {password}, "csrf": {retry[1]}}); again.status != http.StatusSeeOther {
+				t.Errorf("the right password from the returned form: %d, want 303", again.status)
+			}
+			unknown := s.browser(t).post("/signin", "/signin", url.Values{"email": {"nobody@example.vn"}, "password": {password}})
+			if unknown.status != http.StatusUnauthorized || !strings.Contains(unknown.body, "Email hoặc mật khẩu không đúng.") {
+				t.Errorf("unknown email: %d, want 401 and the same message", unknown.status)
 			}
 		})
 
