@@ -1,10 +1,6 @@
 package web
 
-import (
-	"time"
-
-	"github.com/appraisal/appraisal/engine"
-)
+import "github.com/appraisal/appraisal/engine"
 
 // deadlineView is an appraisal's clock as the pages show it.
 type deadlineView struct {
@@ -32,10 +28,6 @@ func (p *Pages) deadline(a *engine.Appraisal) deadlineView {
 	return d
 }
 
-// subject is what the engine needs of a to list its permitted triggers.
-func subject(a *engine.Appraisal, def *engine.Definition) engine.Subject {
-	return a.Subject(def, engine.Day(time.Now()))
-}
 
 // extendsDeadline: the trigger asks for a new due day.
 func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }

@@ -154,6 +154,7 @@ func (p *Pages) filter(vals url.Values, states []string) (engine.ListFilter, err
 	if f.State != "" && !slices.Contains(states, f.State) {
 		return f, engine.FieldErrorf("state", "unknown state")
 	}
+	f.StateLeads = p.catalog.WorkingState(f.State) // as the API's listing does
 	if f.Stage != "" && f.Stage != engine.StagePolicy && f.Stage != engine.StageDecision {
 		return f, engine.FieldErrorf("stage", "unknown stage")
 	}
@@ -530,7 +531,7 @@ func (p *Pages) dossierView(q *req, a *engine.Appraisal, def *engine.Definition,
 		}
 		data.Events = append(data.Events, ev)
 	}
-	for _, name := range engine.Permitted(q.Context(), def, subject(a, def), q.Actor) {
+	for _, name := range engine.Permitted(q.Context(), def, a.Subject(def, engine.Day(p.now())), q.Actor) {
 		t := def.Trigger(name)
 		if t == nil {
 			continue
