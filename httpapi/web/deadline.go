@@ -28,7 +28,6 @@ func (p *Pages) deadline(a *engine.Appraisal) deadlineView {
 	return d
 }
 
-
 // extendsDeadline: the trigger asks for a new due day.
 func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }
 
