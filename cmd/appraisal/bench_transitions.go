@@ -155,10 +155,10 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 	defer srv.stop() // on an early return; stopping twice is harmless
 	for _, c := range b.clients {
 		r := row{clients: c}
-		if r.reference, err = runPgbench(ctx, pgbench, dsn, scripts.reference, dir, c, b.appraisals, b.duration); err != nil {
+		if r.reference, err = runPgbench(ctx, pgbench, dsn, scripts.reference, "extended", dir, c, b.appraisals, b.duration); err != nil {
 			return err
 		}
-		if r.productSQL, err = runPgbench(ctx, pgbench, dsn, scripts.product, dir, c, b.appraisals, b.duration); err != nil {
+		if r.productSQL, err = runPgbench(ctx, pgbench, dsn, scripts.product, "prepared", dir, c, b.appraisals, b.duration); err != nil {
 			return err
 		}
 		if err := resetStates(ctx, d); err != nil {
@@ -317,9 +317,13 @@ COMMIT;
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-func runPgbench(ctx context.Context, pgbench, dsn, script, dir string, clients, appraisals int, d time.Duration) (measure, error) {
+// runPgbench runs script with the query protocol mode: "extended" for the
+// reference (a naive client: each statement parsed as it is sent),
+// "prepared" for the product's SQL (the product prepares its statements
+// once per connection, so its SQL is measured as it runs).
+func runPgbench(ctx context.Context, pgbench, dsn, script, mode, dir string, clients, appraisals int, d time.Duration) (measure, error) {
 	prefix := filepath.Join(dir, fmt.Sprintf("log-%d-%s", clients, strings.TrimSuffix(filepath.Base(script), ".sql")))
-	cmd := exec.CommandContext(ctx, pgbench, "-n", "-M", "extended", "-f", script,
+	cmd := exec.CommandContext(ctx, pgbench, "-n", "-M", mode, "-f", script,
 		"-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(clients, 4)), "-T", strconv.Itoa(int(d.Seconds())),
 		"-D", "clients="+strconv.Itoa(clients), "-D", "per="+strconv.Itoa(appraisals/clients),
 		"-l", "--log-prefix", prefix, dsn)
