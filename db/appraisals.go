@@ -216,10 +216,17 @@ func (d *DB) Appraisals(ctx context.Context, f engine.ListFilter) ([]*engine.App
 		}
 	}
 	if f.Overdue || f.DueBefore != "" {
-		// The clock runs: the partial index appraisals_running_due.
+		// The clock runs: the partial index appraisals_running_clock, unless
+		// the state leads (then written so that index does not apply).
 		running := "a.due_on IS NOT NULL AND NOT a.clock_paused AND a.on_time IS NULL"
 		if d.Engine == SQLite {
 			running = "a.due_on IS NOT NULL AND a.clock_paused = 0 AND a.on_time IS NULL"
+		}
+		if f.StateLeads && f.State != "" {
+			running = "a.due_on IS NOT NULL AND NOT a.clock_paused AND (a.on_time || '') IS NULL"
+			if d.Engine == SQLite {
+				running = "a.due_on IS NOT NULL AND a.clock_paused = 0 AND (a.on_time || '') IS NULL"
+			}
 		}
 		add(running)
 		if f.Overdue {
