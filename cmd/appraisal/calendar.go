@@ -28,7 +28,7 @@ func reloadCalendar(ctx context.Context, api *httpapi.Server) {
 func warnUncoveredYears(cal *engine.Calendar, now time.Time) {
 	for _, y := range []int{now.In(engine.VietnamTime).Year(), now.In(engine.VietnamTime).Year() + 1} {
 		if !cal.Covers(fmt.Sprintf("%d-01-01", y)) {
-			slog.Warn("the calendar has no holidays for this year; add them with `appraisal calendar add`", "year", y)
+			slog.Warn("the calendar has no holidays for a year deadlines may fall in; add them with `appraisal calendar add` once announced", "year", y)
 		}
 	}
 }
