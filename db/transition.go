@@ -68,8 +68,14 @@ func (d *DB) Transition(ctx context.Context, catalog engine.Catalog, req engine.
 		})
 		return a, err
 	}
+	return d.retryTransition(ctx, catalog, &req)
+}
+
+// retryTransition runs a transition on PostgreSQL, reading and deciding
+// again while other transitions to the same appraisal win.
+func (d *DB) retryTransition(ctx context.Context, catalog engine.Catalog, req *engine.TransitionRequest) (*engine.Appraisal, error) {
 	for attempt := 1; ; attempt++ {
-		a, err := d.transition(ctx, d.DB, catalog, &req, d.writeTransitionPostgres)
+		a, err := d.transition(ctx, d.DB, catalog, req, d.writeTransitionPostgres)
 		if !errors.Is(err, errVersionMoved) {
 			return a, mapError(err)
 		}
@@ -106,15 +112,8 @@ func (d *DB) TransitionAs(ctx context.Context, catalog engine.Catalog, tokenHash
 		return a, actor, err
 	}
 	req.TokenHash = tokenHash
-	for attempt := 1; ; attempt++ {
-		a, err := d.transition(ctx, d.DB, catalog, &req, d.writeTransitionPostgres)
-		if !errors.Is(err, errVersionMoved) {
-			return a, req.Actor, mapError(err)
-		}
-		if attempt == maxTransitionAttempts {
-			return nil, req.Actor, fmt.Errorf("appraisal %d: %d transitions in a row lost to others", req.AppraisalID, attempt)
-		}
-	}
+	a, err := d.retryTransition(ctx, catalog, &req)
+	return a, req.Actor, err
 }
 
 // appraisalAsRow is an appraisal read with the actor of a token.

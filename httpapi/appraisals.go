@@ -388,7 +388,7 @@ func (s *Server) listFilter(q url.Values, actor engine.Actor) (engine.ListFilter
 	}
 	f.State, f.Stage, f.Sector, f.Ownership = q.Get("state"), q.Get("stage"), q.Get("sector"), q.Get("ownership")
 	f.Q = strings.TrimSpace(q.Get("q"))
-	if f.State != "" && !s.knownState(f.State) {
+	if f.State != "" && !slices.Contains(s.catalog.States(), f.State) {
 		return f, engine.FieldErrorf("state", "state %q is not a state of any workflow", f.State)
 	}
 	f.StateLeads = s.catalog.WorkingState(f.State)
@@ -438,17 +438,6 @@ func (s *Server) listFilter(q url.Values, actor engine.Actor) (engine.ListFilter
 		f.ApplicantID = actor.ID
 	}
 	return f, nil
-}
-
-func (s *Server) knownState(state string) bool {
-	for _, name := range s.catalog.Names() {
-		for _, def := range s.catalog.Versions(name) {
-			if def.State(state) != nil {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // The cursor is opaque to clients: the id of the last item seen, encoded.

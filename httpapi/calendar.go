@@ -72,16 +72,11 @@ func (s *Server) addCalendarDays(w http.ResponseWriter, r *http.Request) error {
 	if len(add.Holidays)+len(add.WorkingWeekends) == 0 {
 		return engine.FieldErrorf("holidays", "give at least one day in holidays or working_weekends")
 	}
-	// Validate against what is in force, before anything is stored.
-	if _, err := s.catalog.Calendar().With(add); err != nil {
+	cal, err := AddCalendarDays(r.Context(), s.store, add)
+	if err != nil {
 		return err
 	}
-	if err := s.store.AddCalendarDays(r.Context(), add); err != nil {
-		return err
-	}
-	if err := s.ReloadCalendar(r.Context()); err != nil {
-		return err
-	}
+	s.catalog.SetCalendar(cal)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -97,12 +92,35 @@ func (s *Server) ReloadCalendar(ctx context.Context) error {
 	return nil
 }
 
+// CalendarStore keeps the days the operator added to the calendar;
+// package db implements it.
+type CalendarStore interface {
+	CalendarDays(ctx context.Context) (engine.CalendarData, error)
+	AddCalendarDays(ctx context.Context, add engine.CalendarData) error
+}
+
+// AddCalendarDays validates add against the calendar in force (shipped and
+// stored, read afresh), stores it, all or none, and returns the calendar
+// with it. The admin API and `appraisal calendar add` both add through it.
+func AddCalendarDays(ctx context.Context, db CalendarStore, add engine.CalendarData) (*engine.Calendar, error) {
+	current, err := LoadCalendar(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := current.With(add)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.AddCalendarDays(ctx, add); err != nil {
+		return nil, err
+	}
+	return cal, nil
+}
+
 // LoadCalendar returns the shipped calendar with the days stored in db. A
 // stored day that a newer release ships otherwise is left out, with a
 // warning: the shipped calendar wins, and a server always starts.
-func LoadCalendar(ctx context.Context, db interface {
-	CalendarDays(ctx context.Context) (engine.CalendarData, error)
-}) (*engine.Calendar, error) {
+func LoadCalendar(ctx context.Context, db CalendarStore) (*engine.Calendar, error) {
 	added, err := db.CalendarDays(ctx)
 	if err != nil {
 		return nil, err

@@ -123,6 +123,19 @@ func newShare(onTime, late int64) *shareJSON {
 	return sh
 }
 
+// judgedTotals reads the on-time and late counts of a report by on_time.
+func judgedTotals(byOnTime []engine.Count) (onTime, late int64) {
+	for _, c := range byOnTime {
+		switch {
+		case c.Key != nil && *c.Key == engine.OnTime:
+			onTime = c.Count
+		case c.Key != nil && *c.Key == engine.Late:
+			late = c.Count
+		}
+	}
+	return onTime, late
+}
+
 // isPeriod reports whether a counts report by "by" is one row per period.
 func isPeriod(by string) bool { return by == "month" || by == "quarter" || by == "year" }
 
@@ -152,30 +165,6 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	judged := counts
-	if by != engine.DimOnTime {
-		if judged, err = s.store.Counts(r.Context(), engine.CountsQuery{By: engine.DimOnTime, Event: event, Period: p}); err != nil {
-			return err
-		}
-	}
-	var onTime, late int64
-	for _, c := range judged {
-		switch {
-		case c.Key != nil && *c.Key == engine.OnTime:
-			onTime = c.Count
-		case c.Key != nil && *c.Key == engine.Late:
-			late = c.Count
-		}
-	}
-	var total int64
-	items := make([]countJSON, len(counts))
-	for i, c := range counts {
-		items[i] = countJSON{Key: c.Key, Count: c.Count}
-		if isPeriod(by) {
-			items[i].shareJSON = newShare(c.OnTime, c.Late)
-		}
-		total += c.Count
-	}
 	if wants(r, "text/csv") {
 		// Two columns, as clients read them; the on-time share is by=on_time.
 		rows := [][]string{{by, "count"}}
@@ -187,6 +176,26 @@ func (s *Server) reportCounts(w http.ResponseWriter, r *http.Request) error {
 			rows = append(rows, []string{key, strconv.FormatInt(c.Count, 10)})
 		}
 		return writeCSV(w, fmt.Sprintf("counts-by-%s.csv", by), rows)
+	}
+	var total, onTime, late int64
+	items := make([]countJSON, len(counts))
+	for i, c := range counts {
+		items[i] = countJSON{Key: c.Key, Count: c.Count}
+		total += c.Count
+		if isPeriod(by) { // each period carries its own judgements
+			items[i].shareJSON = newShare(c.OnTime, c.Late)
+			onTime, late = onTime+c.OnTime, late+c.Late
+		}
+	}
+	switch {
+	case by == engine.DimOnTime:
+		onTime, late = judgedTotals(counts)
+	case !isPeriod(by):
+		judged, err := s.store.Counts(r.Context(), engine.CountsQuery{By: engine.DimOnTime, Event: event, Period: p})
+		if err != nil {
+			return err
+		}
+		onTime, late = judgedTotals(judged)
 	}
 	sh := newShare(onTime, late)
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{"by": by, "event": event, "items": items, "total": total,

@@ -38,8 +38,7 @@ type Store interface {
 	Events(ctx context.Context, appraisalID int64) ([]engine.Event, error)
 	Counts(ctx context.Context, q engine.CountsQuery) ([]engine.Count, error)
 	Form07(ctx context.Context, p engine.Period) (*engine.Form07, error)
-	CalendarDays(ctx context.Context) (engine.CalendarData, error)
-	AddCalendarDays(ctx context.Context, add engine.CalendarData) error
+	CalendarStore
 	PingContext(ctx context.Context) error
 }
 

@@ -340,6 +340,22 @@ func (c *Catalog) ForDossier(d *engine.Dossier) (*engine.Definition, error) {
 	return found, nil
 }
 
+// States returns the states of every version of every workflow, each
+// once, in the order of the definitions.
+func (c *Catalog) States() []string {
+	var out []string
+	for _, name := range c.Names() {
+		for _, def := range c.byName[name] {
+			for _, s := range def.States {
+				if !slices.Contains(out, s.Name) {
+					out = append(out, s.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // WorkingState reports whether state is a state of some workflow and final
 // in none: where dossiers wait for work, as opposed to where they rest.
 func (c *Catalog) WorkingState(state string) bool {

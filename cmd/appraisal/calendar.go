@@ -101,14 +101,8 @@ func calendarAddCmd(ctx context.Context, opts *options) *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			current, err := httpapi.LoadCalendar(ctx, d)
-			if err != nil {
-				return err
-			}
-			if _, err := current.With(add); err != nil {
-				return err
-			}
-			return d.AddCalendarDays(ctx, add)
+			_, err = httpapi.AddCalendarDays(ctx, d, add)
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "what the days are (required)")

@@ -27,14 +27,3 @@ func (p *Pages) deadline(a *engine.Appraisal) deadlineView {
 	}
 	return d
 }
-
-// extendsDeadline: the trigger asks for a new due day.
-func extendsDeadline(t *engine.TriggerDef) bool { return t.ExtendsDeadline }
-
-func setDue(in *engine.Input, day string) { in.DueAt = day }
-
-// diagramDOT draws the dossier's workflow, its path so far and its
-// current state (engine.TrailDOT).
-func diagramDOT(def *engine.Definition, a *engine.Appraisal, events []engine.Event) string {
-	return engine.TrailDOT(def, a, events)
-}

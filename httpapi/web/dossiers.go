@@ -80,7 +80,7 @@ func (p *Pages) list(w http.ResponseWriter, q *req, queue bool) error {
 	v := p.view(q, title)
 	data := &listData{Queue: queue, Q: strings.TrimSpace(vals.Get("q")), Sector: strings.TrimSpace(vals.Get("sector"))}
 	v.Data = data
-	states := p.states()
+	states := p.catalog.States()
 	f, ferr := p.filter(vals, states)
 	if !queue {
 		f.ApplicantID = q.Actor.ID
@@ -209,22 +209,6 @@ func (p *Pages) tabs(q *req, states []string, current string) ([]tab, error) {
 		all += n
 	}
 	return append(tabs, tab{Href: "/queue", Label: translate(q.Lang, "list.all"), Count: all, Current: current == ""}), nil
-}
-
-// states are the states of every workflow, each once, in the order of
-// the definitions.
-func (p *Pages) states() []string {
-	var out []string
-	for _, name := range p.catalog.Names() {
-		for _, def := range p.catalog.Versions(name) {
-			for _, s := range def.States {
-				if !slices.Contains(out, s.Name) {
-					out = append(out, s.Name)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // fieldNames are the dossier's form fields, in the form's order.
@@ -537,7 +521,7 @@ func (p *Pages) dossierView(q *req, a *engine.Appraisal, def *engine.Definition,
 			continue
 		}
 		act := actionView{Trigger: name, Label: translate(lang, "trigger."+name), Version: a.Version,
-			CommentRequired: slices.Contains(t.Requires, engine.FieldComment), Due: extendsDeadline(t)}
+			CommentRequired: slices.Contains(t.Requires, engine.FieldComment), Due: t.ExtendsDeadline}
 		// Every action may carry a comment; the form asks for one where
 		// the workflow requires it.
 		act.Comment = true
@@ -581,7 +565,7 @@ func (p *Pages) transition(w http.ResponseWriter, q *req) error {
 		version = -1 // a form always sends the version it showed
 	}
 	in := engine.Input{Comment: q.PostFormValue("comment"), Outcome: q.PostFormValue("outcome")}
-	setDue(&in, q.PostFormValue("due_at"))
+	in.DueAt = q.PostFormValue("due_at")
 	after, err := p.store.Transition(q.Context(), p.catalog, engine.TransitionRequest{
 		AppraisalID: a.ID, Actor: q.Actor, Trigger: trigger, IfVersion: version, Input: in})
 	if err == nil {
@@ -662,7 +646,7 @@ func (p *Pages) diagram(w http.ResponseWriter, q *req) error {
 	if err != nil {
 		return err
 	}
-	svg, err := p.api.RenderSVG(q.Context(), diagramDOT(def, a, events))
+	svg, err := p.api.RenderSVG(q.Context(), engine.TrailDOT(def, a, events))
 	if err != nil {
 		return err
 	}
