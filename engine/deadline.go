@@ -60,11 +60,8 @@ func addYear(day string) string {
 // triggerDueOn is the last day to fire the trigger of state that must be
 // fired within some working days of entering it, or "".
 func triggerDueOn(def *Definition, cal *Calendar, state, day string) string {
-	for i := range def.Triggers {
-		t := &def.Triggers[i]
-		if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, state) {
-			return cal.AddWorkingDays(day, t.DueWithinWorkingDays)
-		}
+	if t := def.WindowTrigger(state); t != nil {
+		return cal.AddWorkingDays(day, t.DueWithinWorkingDays)
 	}
 	return ""
 }

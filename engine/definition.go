@@ -156,6 +156,18 @@ func (d *Definition) CreationTrigger() *TriggerDef {
 	return nil
 }
 
+// WindowTrigger returns the trigger the law wants fired, if at all, within
+// some working days of entering state (DueWithinWorkingDays), or nil; the
+// workflows validator allows one per state.
+func (d *Definition) WindowTrigger(state string) *TriggerDef {
+	for i := range d.Triggers {
+		if t := &d.Triggers[i]; t.DueWithinWorkingDays > 0 && slices.Contains(t.From, state) {
+			return t
+		}
+	}
+	return nil
+}
+
 // State returns the state named name, or nil.
 func (d *Definition) State(name string) *StateDef {
 	for i := range d.States {

@@ -138,10 +138,8 @@ func (s *Server) appraisalJSON(ctx context.Context, a *engine.Appraisal, actor e
 		j.WorkingDaysLeft = &left
 	}
 	if c.TriggerDueOn != "" && def != nil {
-		for _, t := range def.Triggers {
-			if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, a.State) {
-				j.TriggerDue = &triggerDueJSON{Trigger: t.Name, DueAt: c.TriggerDueOn, Overdue: today > c.TriggerDueOn}
-			}
+		if t := def.WindowTrigger(a.State); t != nil {
+			j.TriggerDue = &triggerDueJSON{Trigger: t.Name, DueAt: c.TriggerDueOn, Overdue: today > c.TriggerDueOn}
 		}
 	}
 	return j

@@ -469,11 +469,9 @@ func (p *Pages) dossierView(q *req, a *engine.Appraisal, def *engine.Definition,
 		data.OnTime = translate(lang, "dossier."+dl.OnTime)
 	}
 	if due := a.Clock.TriggerDueOn; due != "" && q.Actor.Role != engine.RoleApplicant {
-		for _, t := range def.Triggers {
-			if t.DueWithinWorkingDays > 0 && slices.Contains(t.From, a.State) {
-				data.TriggerDue = translate(lang, "dossier.trigger_due", translate(lang, "trigger."+t.Name), fmtDay(lang, due))
-				data.TriggerOverdue = p.today() > due
-			}
+		if t := def.WindowTrigger(a.State); t != nil {
+			data.TriggerDue = translate(lang, "dossier.trigger_due", translate(lang, "trigger."+t.Name), fmtDay(lang, due))
+			data.TriggerOverdue = p.today() > due
 		}
 	}
 	if a.Outcome != "" {
