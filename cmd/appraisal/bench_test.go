@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,7 +23,9 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 	if dsn := os.Getenv("APPRAISAL_TEST_POSTGRES"); dsn != "" {
 		env = append(env, "APPRAISAL_TEST_POSTGRES="+dsn)
 	}
-	r := runBin(t, env, "bench", "transitions", "--duration", "1s", "--clients", "1,3", "--appraisals", "12", "--pgbench", pgbench)
+	profiles := t.TempDir()
+	r := runBin(t, env, "bench", "transitions", "--duration", "1s", "--clients", "1,3", "--appraisals", "12", "--pgbench", pgbench,
+		"--profile", profiles)
 	if r.code != 0 {
 		t.Fatalf("bench transitions: %s", r)
 	}
@@ -30,7 +33,12 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 	pgRow := func(clients string) string { // clients, 3 × (tps p50 p99), 2 ratios, errors 0
 		return `(?m)^\s*` + clients + strings.Repeat(num, 11) + `\s+0\s*$`
 	}
-	sqliteRow := func(clients string) string { return `(?m)^\s*` + clients + strings.Repeat(num, 3) + `\s+0\s*$` }
+	// clients, CPU µs of the machine, pgbench, product SQL, pgbench, service, server, load generator
+	cpuRow := func(clients string) string { return `(?m)^\s*` + clients + strings.Repeat(`\s+[1-9]\d*`, 7) + `\s*$` }
+	// clients, tps p50 p99, errors 0, CPU µs of the machine, server, load generator
+	sqliteRow := func(clients string) string {
+		return `(?m)^\s*` + clients + strings.Repeat(num, 3) + `\s+0` + strings.Repeat(`\s+[1-9]\d*`, 3) + `\s*$`
+	}
 	pg, sqlite, ok := strings.Cut(r.stdout, "SQLite")
 	if !ok || !strings.Contains(pg, "peak memory") || !strings.Contains(sqlite, "peak memory") {
 		t.Fatalf("no PostgreSQL and SQLite tables with peak memory:\n%s", r.stdout)
@@ -39,8 +47,18 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 		if !regexp.MustCompile(pgRow(c)).MatchString(pg) {
 			t.Errorf("no PostgreSQL row for %s clients without errors:\n%s", c, r.stdout)
 		}
+		if !regexp.MustCompile(cpuRow(c)).MatchString(pg) {
+			t.Errorf("no CPU row for %s clients:\n%s", c, r.stdout)
+		}
 		if !regexp.MustCompile(sqliteRow(c)).MatchString(sqlite) {
 			t.Errorf("no SQLite row for %s clients without errors:\n%s", c, r.stdout)
+		}
+	}
+	// A CPU profile of the server per service run, as pprof writes it (gzip).
+	for _, name := range []string{"service-postgres-1", "service-postgres-3", "service-sqlite-1", "service-sqlite-3"} {
+		data, err := os.ReadFile(filepath.Join(profiles, name+".pprof"))
+		if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+			t.Errorf("no CPU profile %s.pprof (%d bytes, %v)", name, len(data), err)
 		}
 	}
 	t.Logf("%s", r.stdout)

@@ -72,6 +72,7 @@ memory. The database is dropped afterwards.`,
 	f.IntVar(&cfg.appraisals, "appraisals", 2048, "appraisals to run transitions on")
 	f.StringVar(&cfg.pgbench, "pgbench", "", "pgbench binary (default: on PATH or in /usr/lib/postgresql/*/bin)")
 	f.BoolVar(&cfg.sqlite, "sqlite", true, "also measure the service on SQLite")
+	f.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of the server during each service run into this directory")
 	return cmd
 }
 
@@ -83,6 +84,7 @@ type transitionBench struct {
 	pgbench    string
 	sqlite     bool
 	exe        string
+	profiles   string // directory for the server's CPU profiles; "" for none
 }
 
 // measure is one measured run.
@@ -90,6 +92,7 @@ type measure struct {
 	tps      float64
 	p50, p99 time.Duration
 	errors   int
+	cpu      cpuPer // client is pgbench or the load generator
 }
 
 func (m measure) cells() string {
@@ -148,23 +151,32 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 		reference, productSQL, servc measure
 	}
 	var rows []row
-	srv, err := startBenchServer(ctx, b.exe, dsn)
+	srv, err := startBenchServer(ctx, b.exe, dsn, b.profiles != "")
 	if err != nil {
 		return err
 	}
 	defer srv.stop() // on an early return; stopping twice is harmless
 	for _, c := range b.clients {
 		r := row{clients: c}
+		if err := settle(ctx, d); err != nil {
+			return err
+		}
 		if r.reference, err = runPgbench(ctx, pgbench, dsn, scripts.reference, "extended", dir, c, b.appraisals, b.duration); err != nil {
+			return err
+		}
+		if err := settle(ctx, d); err != nil {
 			return err
 		}
 		if r.productSQL, err = runPgbench(ctx, pgbench, dsn, scripts.product, "prepared", dir, c, b.appraisals, b.duration); err != nil {
 			return err
 		}
-		if err := resetStates(ctx, d); err != nil {
+		if err := settle(ctx, d); err != nil {
 			return err
 		}
-		r.servc = driveHTTP(ctx, srv.url, fx, c, b.duration)
+		r.servc, err = b.driveProfiled(ctx, srv, fx, c, "postgres")
+		if err != nil {
+			return err
+		}
 		rows = append(rows, r)
 	}
 	pgPeak := srv.stop()
@@ -185,16 +197,20 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		ssrv, err := startBenchServer(ctx, b.exe, "sqlite:"+path)
+		ssrv, err := startBenchServer(ctx, b.exe, "sqlite:"+path, b.profiles != "")
 		if err != nil {
 			return err
 		}
 		defer ssrv.stop()
 		for _, c := range b.clients {
-			if err := resetStates(ctx, sd); err != nil {
+			if err := settle(ctx, sd); err != nil {
 				return err
 			}
-			sqliteRows = append(sqliteRows, driveHTTP(ctx, ssrv.url, sfx, c, b.duration))
+			m, err := b.driveProfiled(ctx, ssrv, sfx, c, "sqlite")
+			if err != nil {
+				return err
+			}
+			sqliteRows = append(sqliteRows, m)
 		}
 		sqlitePeak = ssrv.stop()
 	}
@@ -208,12 +224,23 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "server peak memory (VmHWM) on PostgreSQL: %.1f MiB\n", float64(pgPeak)/1024)
+	fmt.Fprintln(out, "\nCPU per transition in µs: the whole machine's busy time, and of it pgbench's, the server's and the load generator's")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PostgreSQL\tclients\treference\tpgbench\tproduct SQL\tpgbench\tservice\tserver\tload generator\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.clients,
+			r.reference.cpu.machine.Microseconds(), r.reference.cpu.client.Microseconds(),
+			r.productSQL.cpu.machine.Microseconds(), r.productSQL.cpu.client.Microseconds(),
+			r.servc.cpu.machine.Microseconds(), r.servc.cpu.server.Microseconds(), r.servc.cpu.client.Microseconds())
+	}
+	tw.Flush()
 	if b.sqlite {
 		fmt.Fprintln(out)
 		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "SQLite\tclients\tservice tps\tp50\tp99\terrors\t")
+		fmt.Fprintln(tw, "SQLite\tclients\tservice tps\tp50\tp99\terrors\tCPU µs: machine\tserver\tload generator\t")
 		for i, m := range sqliteRows {
-			fmt.Fprintf(tw, "\t%d\t%s%d\t\n", b.clients[i], m.cells(), m.errors)
+			fmt.Fprintf(tw, "\t%d\t%s%d\t%d\t%d\t%d\t\n", b.clients[i], m.cells(), m.errors,
+				m.cpu.machine.Microseconds(), m.cpu.server.Microseconds(), m.cpu.client.Microseconds())
 		}
 		tw.Flush()
 		fmt.Fprintf(out, "server peak memory (VmHWM) on SQLite: %.1f MiB\n", float64(sqlitePeak)/1024)
@@ -274,11 +301,28 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 	return fx, nil
 }
 
-// resetStates puts every appraisal back in submitted before a run: the
-// pgbench scripts only ever move it to returned, and a run ends midway.
-func resetStates(ctx context.Context, d *db.DB) error {
-	_, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted', clock_paused = false, days_left = 0`)
-	return err
+// settle brings the database to the same state before each measurement,
+// so that none runs on what an earlier one left: every appraisal back in
+// submitted (the pgbench scripts only ever move it to returned, and a run
+// ends midway), the dead row versions of earlier runs vacuumed (each run
+// updates the same rows a hundred thousand times: the later runs would
+// otherwise walk bloated indexes, and autovacuum would wake during them),
+// and a checkpoint (each run then pays the same full-page writes; on
+// SQLite, each starts with an empty write-ahead log).
+func settle(ctx context.Context, d *db.DB) error {
+	if _, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted', clock_paused = false, days_left = 0`); err != nil {
+		return err
+	}
+	stmts := []string{`VACUUM ANALYZE`, `CHECKPOINT`}
+	if d.Engine == db.SQLite {
+		stmts = []string{`PRAGMA wal_checkpoint(TRUNCATE)`}
+	}
+	for _, q := range stmts {
+		if _, err := d.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("settling the database: %w", err)
+		}
+	}
+	return nil
 }
 
 type benchScripts struct{ reference, product string }
@@ -315,7 +359,10 @@ COMMIT;
 	return s, os.WriteFile(s.product, []byte(product), 0o644)
 }
 
-var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+var (
+	tpsLine       = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+	processedLine = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
+)
 
 // runPgbench runs script with the query protocol mode: "extended" for the
 // reference (a naive client: each statement parsed as it is sent),
@@ -330,7 +377,10 @@ func runPgbench(ctx context.Context, pgbench, dsn, script, mode, dir string, cli
 	cmd.Dir = dir
 	var outBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
-	if err := cmd.Run(); err != nil {
+	before := snapshotCPU(0)
+	err := cmd.Run()
+	after := snapshotCPU(0)
+	if err != nil {
 		return measure{}, fmt.Errorf("pgbench %s: %w\n%s", filepath.Base(script), err, outBuf.String())
 	}
 	m := tpsLine.FindStringSubmatch(outBuf.String())
@@ -338,6 +388,12 @@ func runPgbench(ctx context.Context, pgbench, dsn, script, mode, dir string, cli
 		return measure{}, fmt.Errorf("pgbench printed no tps:\n%s", outBuf.String())
 	}
 	tps, _ := strconv.ParseFloat(m[1], 64)
+	var cpu cpuPer
+	if n := processedLine.FindStringSubmatch(outBuf.String()); n != nil {
+		count, _ := strconv.Atoi(n[1])
+		cpu = cpuPerTransition(before, after, count)
+		cpu.client = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()) / time.Duration(max(count, 1))
+	}
 	logs, _ := filepath.Glob(prefix + ".*")
 	var lat []time.Duration
 	for _, l := range logs {
@@ -356,7 +412,7 @@ func runPgbench(ctx context.Context, pgbench, dsn, script, mode, dir string, cli
 		f.Close()
 	}
 	p50, p99 := percentiles(lat)
-	return measure{tps: tps, p50: p50, p99: p99}, nil
+	return measure{tps: tps, p50: p50, p99: p99, cpu: cpu}, nil
 }
 
 func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
@@ -367,8 +423,39 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 }
 
+// driveProfiled drives the server and, when asked, records a CPU profile
+// of it meanwhile, into the profiles directory as service-ENGINE-CLIENTS.pprof.
+func (b *transitionBench) driveProfiled(ctx context.Context, srv *benchServer, fx *benchFixture, clients int, engineName string) (measure, error) {
+	if b.profiles == "" {
+		return driveMeasured(ctx, srv, fx, clients, b.duration), nil
+	}
+	profile := make(chan error, 1)
+	go func() {
+		// Whole seconds, ending before the load does.
+		seconds := max(1, int(b.duration.Seconds())-1)
+		resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", srv.pprofURL, seconds))
+		if err != nil {
+			profile <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			profile <- fmt.Errorf("profiling the server: %s", resp.Status)
+			return
+		}
+		data, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(b.profiles, fmt.Sprintf("service-%s-%d.pprof", engineName, clients)), data, 0o644)
+		}
+		profile <- err
+	}()
+	m := driveMeasured(ctx, srv, fx, clients, b.duration)
+	return m, <-profile
+}
+
 type benchServer struct {
 	url      string
+	pprofURL string // "" unless started with profiles
 	cmd      *exec.Cmd
 	stopOnce sync.Once
 	peak     int64 // VmHWM in kB, read just before stopping
@@ -377,19 +464,27 @@ type benchServer struct {
 // startBenchServer runs `serve` of this binary on a free port, logging
 // warnings only (as a loaded production server might), and waits until it
 // answers /readyz.
-func startBenchServer(ctx context.Context, exe, dsn string) (*benchServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startBenchServer(ctx context.Context, exe, dsn string, profiles bool) (*benchServer, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.CommandContext(ctx, exe, "serve", "--db", dsn, "--addr", addr, "--log-level", "warn")
+	args := []string{"serve", "--db", dsn, "--addr", addr, "--log-level", "warn"}
+	s := &benchServer{url: "http://" + addr}
+	if profiles {
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof-addr", pprofAddr)
+		s.pprofURL = "http://" + pprofAddr
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &benchServer{cmd: cmd, url: "http://" + addr}
+	s.cmd = cmd
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(s.url + "/readyz"); err == nil {
 			resp.Body.Close()
@@ -400,6 +495,16 @@ func startBenchServer(ctx context.Context, exe, dsn string) (*benchServer, error
 	}
 	cmd.Process.Kill()
 	return nil, fmt.Errorf("the bench server did not start")
+}
+
+// freeAddr finds a loopback address with a port nothing listens on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // stop ends the server and returns its peak resident memory in KiB.
@@ -422,11 +527,19 @@ func (s *benchServer) stopNow() int64 {
 	return peak
 }
 
+// driveMeasured drives the server and reads the CPU the run cost.
+func driveMeasured(ctx context.Context, srv *benchServer, fx *benchFixture, clients int, d time.Duration) measure {
+	before := snapshotCPU(srv.cmd.Process.Pid)
+	m, count := driveHTTP(ctx, srv.url, fx, clients, d)
+	m.cpu = cpuPerTransition(before, snapshotCPU(srv.cmd.Process.Pid), count)
+	return m
+}
+
 // driveHTTP fires transitions with clients concurrent clients for d. Each
 // client owns its own appraisals, so nothing conflicts: every request
 // should commit. A client alternates request_supplement (reviewer) and
 // resubmit (applicant) on each of its appraisals.
-func driveHTTP(ctx context.Context, base string, fx *benchFixture, clients int, d time.Duration) measure {
+func driveHTTP(ctx context.Context, base string, fx *benchFixture, clients int, d time.Duration) (measure, int) {
 	transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
@@ -484,5 +597,5 @@ func driveHTTP(ctx context.Context, base string, fx *benchFixture, clients int, 
 	}
 	m.tps = float64(len(all)) / d.Seconds()
 	m.p50, m.p99 = percentiles(all)
-	return m
+	return m, len(all) + m.errors
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -99,7 +100,7 @@ func open(ctx context.Context, opts *options, migrate bool) (*db.DB, error) {
 }
 
 func serveCmd(ctx context.Context, opts *options) *cobra.Command {
-	var addr, unit, trustedProxies string
+	var addr, unit, trustedProxies, pprofAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP API (migrates the schema first)",
@@ -134,6 +135,11 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 			go every(ctx, 5*time.Second, func(ctx context.Context) { foldReports(ctx, d) })
 			go every(ctx, time.Minute, func(ctx context.Context) { reloadCalendar(ctx, api) })
 			go every(ctx, time.Hour, func(ctx context.Context) { sweepSessions(ctx, d) })
+			if pprofAddr != "" {
+				if err := serveProfiles(ctx, pprofAddr); err != nil {
+					return fmt.Errorf("--pprof-addr: %w", err)
+				}
+			}
 			return serve(ctx, api.HTTPServer(addr))
 		},
 	}
@@ -142,7 +148,33 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 		"receiving unit's code, first part of dossier codes (env APPRAISAL_UNIT_CODE)")
 	cmd.Flags().StringVar(&trustedProxies, "trusted-proxies", envOr("APPRAISAL_TRUSTED_PROXIES", ""),
 		"comma-separated CIDRs of proxies whose X-Forwarded-For names the client; default none (env APPRAISAL_TRUSTED_PROXIES)")
+	cmd.Flags().StringVar(&pprofAddr, "pprof-addr", envOr("APPRAISAL_PPROF_ADDR", ""),
+		"serve Go's profiles (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; default off (env APPRAISAL_PPROF_ADDR)")
 	return cmd
+}
+
+// serveProfiles serves net/http/pprof on its own listener, never on the
+// API's: profiles reveal internals and cost CPU, so only an operator who
+// asks for them gets them, on an address they choose.
+func serveProfiles(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	slog.Info("serving profiles", "addr", ln.Addr().String())
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return nil
 }
 
 // serve runs srv until ctx ends (SIGTERM, SIGINT), then lets requests in

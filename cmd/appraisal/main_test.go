@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -809,14 +808,13 @@ func walkthrough(t *testing.T) string {
 	return ""
 }
 
-func freeAddr(t *testing.T) string {
+func mustFreeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 func TestReadmeWalkthrough(t *testing.T) {
@@ -835,7 +833,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", path)
 	cmd.Dir = dir
 	cmd.Env = binEnv("PATH="+filepath.Dir(binPath)+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"APPRAISAL_ADDR="+freeAddr(t))
+		"APPRAISAL_ADDR="+mustFreeAddr(t))
 	// Its own process group, so a server it left behind on failure is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
