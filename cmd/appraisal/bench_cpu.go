@@ -56,19 +56,15 @@ func snapshotCPU(serverPID int) cpuSnapshot {
 	return s
 }
 
-// cpuPer is CPU time per transition between two snapshots.
-type cpuPer struct {
+// cpuSpent is CPU time spent between two snapshots.
+type cpuSpent struct {
 	machine, server, client time.Duration
 }
 
-func cpuPerTransition(before, after cpuSnapshot, transitions int) cpuPer {
-	if transitions == 0 {
-		return cpuPer{}
-	}
-	n := time.Duration(transitions)
-	return cpuPer{
-		machine: (after.machine - before.machine) / n,
-		server:  (after.server - before.server) / n,
-		client:  (after.self - before.self) / n,
+func cpuBetween(before, after cpuSnapshot) cpuSpent {
+	return cpuSpent{
+		machine: after.machine - before.machine,
+		server:  after.server - before.server,
+		client:  after.self - before.self,
 	}
 }

@@ -24,7 +24,7 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 		env = append(env, "APPRAISAL_TEST_POSTGRES="+dsn)
 	}
 	profiles := t.TempDir()
-	r := runBin(t, env, "bench", "transitions", "--duration", "1s", "--clients", "1,3", "--appraisals", "12", "--pgbench", pgbench,
+	r := runBin(t, env, "bench", "transitions", "--duration", "2s", "--rounds", "2", "--clients", "1,3", "--appraisals", "12", "--pgbench", pgbench,
 		"--profile", profiles)
 	if r.code != 0 {
 		t.Fatalf("bench transitions: %s", r)
