@@ -105,6 +105,7 @@ type measure struct {
 	lat         []time.Duration
 	errors      int
 	cpu         cpuSpent // client is pgbench or the load generator
+	writes      int64    // transaction ids PostgreSQL gave out: writing transactions
 }
 
 func (m *measure) add(o measure) {
@@ -112,6 +113,7 @@ func (m *measure) add(o measure) {
 	m.elapsed += o.elapsed
 	m.lat = append(m.lat, o.lat...)
 	m.errors += o.errors
+	m.writes += o.writes
 	m.cpu.machine += o.cpu.machine
 	m.cpu.server += o.cpu.server
 	m.cpu.client += o.cpu.client
@@ -217,9 +219,18 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 			if err := settle(ctx, d); err != nil {
 				return err
 			}
+			xid, err := nextXID(ctx, d)
+			if err != nil {
+				return err
+			}
 			if m, err = b.driveProfiled(ctx, srv, fx, c, "postgres"); err != nil {
 				return err
 			}
+			after, err := nextXID(ctx, d)
+			if err != nil {
+				return err
+			}
+			m.writes = after - xid
 			r.servc.add(m)
 		}
 		rows = append(rows, r)
@@ -274,14 +285,16 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "server peak memory (VmHWM) on PostgreSQL: %.1f MiB\n", float64(pgPeak)/1024)
-	fmt.Fprintln(out, "\nCPU per transition in µs: the whole machine's busy time, and of it pgbench's, the server's and the load generator's")
+	fmt.Fprintln(out, "\nCPU per transition in µs: the whole machine's busy time, and of it pgbench's, the server's and the load generator's;")
+	fmt.Fprintln(out, "and the writing transactions PostgreSQL counted (transaction ids given out) per transition the service answered")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "PostgreSQL\tclients\treference\tpgbench\tproduct SQL\tpgbench\tservice\tserver\tload generator\t")
+	fmt.Fprintln(tw, "PostgreSQL\tclients\treference\tpgbench\tproduct SQL\tpgbench\tservice\tserver\tload generator\twrites per transition\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.clients,
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t\n", r.clients,
 			r.reference.cpuPer(r.reference.cpu.machine), r.reference.cpuPer(r.reference.cpu.client),
 			r.productSQL.cpuPer(r.productSQL.cpu.machine), r.productSQL.cpuPer(r.productSQL.cpu.client),
-			r.servc.cpuPer(r.servc.cpu.machine), r.servc.cpuPer(r.servc.cpu.server), r.servc.cpuPer(r.servc.cpu.client))
+			r.servc.cpuPer(r.servc.cpu.machine), r.servc.cpuPer(r.servc.cpu.server), r.servc.cpuPer(r.servc.cpu.client),
+			float64(r.servc.writes)/float64(max(r.servc.transitions, 1)))
 	}
 	tw.Flush()
 	if b.sqlite {
@@ -350,6 +363,16 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 		fx.ids = append(fx.ids, a.ID)
 	}
 	return fx, nil
+}
+
+// nextXID is the transaction id PostgreSQL gives out next: only a
+// transaction that writes takes one, so the difference over a run counts
+// the writing transactions (a few are the server's housekeeping: folding
+// report counts every 5 seconds).
+func nextXID(ctx context.Context, d *db.DB) (int64, error) {
+	var xid int64
+	err := d.GetContext(ctx, &xid, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
+	return xid, err
 }
 
 // settle brings the database to the same state before each measurement,
