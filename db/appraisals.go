@@ -53,6 +53,18 @@ const appraisalColumns = `a.id, a.code, a.workflow_name, a.workflow_version, a.s
 
 const appraisalFrom = ` FROM appraisals a JOIN users u ON u.id = a.applicant_id`
 
+// fields are the scan destinations of appraisalColumns, in their order: the
+// transition's read scans with them instead of matching columns to struct
+// tags by reflection on every row (TestScanFieldsMatchColumns keeps the two
+// in step).
+func (r *appraisalRow) fields() []any {
+	return []any{&r.ID, &r.Code, &r.WorkflowName, &r.WorkflowVersion, &r.State, &r.Version,
+		&r.ProjectName, &r.Investor, &r.Technology, &r.Stage, &r.ProjectGroup, &r.Ownership, &r.Sector,
+		&r.CapitalVND, &r.InvestorCountry, &r.TechnologyOrigin, &r.Locality, &r.ApplicantID,
+		&r.ApplicantName, &r.Outcome, &r.SubmittedAt, &r.UpdatedAt, &r.AppraisedAt, &r.LastHash,
+		&r.DueOn, &r.ClockPaused, &r.DaysLeft, &r.TriggerDueOn, &r.Extensions, &r.OnTime}
+}
+
 func (r *appraisalRow) appraisal() *engine.Appraisal {
 	return &engine.Appraisal{
 		ID: r.ID, Code: r.Code,

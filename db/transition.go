@@ -125,6 +125,10 @@ type appraisalAsRow struct {
 	ActorTokenHash *string `db:"actor_token_hash"`
 }
 
+func (r *appraisalAsRow) fields() []any {
+	return append(r.appraisalRow.fields(), &r.ActorID, &r.ActorName, &r.ActorRole, &r.ActorTokenHash)
+}
+
 // readForTransition reads the appraisal, and the actor when req names a
 // token instead (which it then resolves, once: a retry reuses it).
 func (d *DB) readForTransition(ctx context.Context, q querier, req *engine.TransitionRequest) (appraisalRow, error) {
@@ -137,14 +141,14 @@ func (d *DB) readForTransition(ctx context.Context, q querier, req *engine.Trans
 		var r appraisalRow
 		st, err := d.prepared(ctx, TransitionReadSQL)
 		if err == nil {
-			err = st.GetContext(ctx, &r, req.AppraisalID)
+			err = st.QueryRowContext(ctx, req.AppraisalID).Scan(r.fields()...)
 		}
 		return r, notFound(err, req.AppraisalID)
 	}
 	var r appraisalAsRow
 	st, err := d.prepared(ctx, TransitionReadAsSQL)
 	if err == nil {
-		err = st.GetContext(ctx, &r, req.AppraisalID, req.TokenHash)
+		err = st.QueryRowContext(ctx, req.AppraisalID, req.TokenHash).Scan(r.fields()...)
 	}
 	if err != nil {
 		if engine.ErrorCode(mapError(err)) != engine.ENOTFOUND {
