@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -193,12 +195,17 @@ func (d *DB) advanceSequences(ctx context.Context, tx *sqlx.Tx, trails []engine.
 	return nil
 }
 
-// WithoutSecondaryIndexes runs load with the secondary indexes of
-// appraisals dropped, and builds them again afterwards, whatever load
-// returns: building an index once is far cheaper than keeping it up to date
-// row by row. Only on PostgreSQL and an empty appraisals table; otherwise
-// it just runs load. Constraint indexes (keys, unique codes) stay.
-func (d *DB) WithoutSecondaryIndexes(ctx context.Context, load func() error) (err error) {
+// WithoutIndexesAndKeys runs load with the secondary indexes of
+// appraisals and the foreign keys of appraisals and events dropped, then
+// builds the indexes and adds the keys again, whatever load returns:
+// building an index once is far cheaper than keeping it up to date row by
+// row, and a foreign key checked row by row runs a trigger per row that
+// locks the row it points to (an appraisal, a user: millions of locks,
+// each written to the log). Adding a key back checks every row in one
+// join, so the loaded rows are held to the same constraints. Only on
+// PostgreSQL and an empty appraisals table; otherwise it just runs load.
+// Keys and unique codes (constraint indexes) stay throughout.
+func (d *DB) WithoutIndexesAndKeys(ctx context.Context, load func() error) (err error) {
 	if d.Engine != Postgres {
 		return load()
 	}
@@ -208,38 +215,126 @@ func (d *DB) WithoutSecondaryIndexes(ctx context.Context, load func() error) (er
 		}
 		return load()
 	}
-	var defs []struct {
+	var indexes []struct {
 		Name string `db:"indexname"`
 		Def  string `db:"indexdef"`
 	}
-	if err := d.SelectContext(ctx, &defs, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+	if err := d.SelectContext(ctx, &indexes, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		WHERE i.schemaname = current_schema() AND i.tablename = 'appraisals'
 		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`); err != nil {
 		return mapError(err)
 	}
-	for _, ix := range defs {
+	var keys []foreignKey
+	if err := d.SelectContext(ctx, &keys, `SELECT c.conrelid::regclass::text AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def
+		FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid IN ('appraisals'::regclass, 'events'::regclass)
+		ORDER BY 1, 2`); err != nil {
+		return mapError(err)
+	}
+	for _, ix := range indexes {
 		if _, err := d.ExecContext(ctx, `DROP INDEX `+pq.QuoteIdentifier(ix.Name)); err != nil {
 			return err
 		}
 	}
-	defer func() {
-		// Rebuild even when the load failed or was cancelled, on one
-		// connection given more memory to sort with.
-		rebuild := context.WithoutCancel(ctx)
-		conn, e := d.Connx(rebuild)
-		if e != nil {
-			err = cmp.Or(err, e)
-			return
+	for _, k := range keys {
+		if _, err := d.ExecContext(ctx, `ALTER TABLE `+pq.QuoteIdentifier(k.Table)+` DROP CONSTRAINT `+pq.QuoteIdentifier(k.Name)); err != nil {
+			return err
 		}
-		defer conn.Close()
-		conn.ExecContext(rebuild, `SET maintenance_work_mem = '512MB'`)
-		for _, ix := range defs {
-			if _, e := conn.ExecContext(rebuild, ix.Def); e != nil && err == nil {
-				err = fmt.Errorf("rebuilding index %s: %w", ix.Name, e)
-			}
+	}
+	defer func() {
+		// Rebuild even when the load failed or was cancelled.
+		defs := make([]string, len(indexes))
+		for i, ix := range indexes {
+			defs[i] = ix.Def
+		}
+		if e := d.restoreIndexesAndKeys(context.WithoutCancel(ctx), defs, keys); err == nil {
+			err = e
 		}
 	}()
 	return load()
+}
+
+type foreignKey struct {
+	Table string `db:"tbl"`
+	Name  string `db:"conname"`
+	Def   string `db:"def"`
+}
+
+// restoreIndexesAndKeys builds the indexes again and adds the keys back,
+// on two connections at once (the two cores), at most the first error.
+// The keys come back NOT VALID first, at once: adding a key takes a lock
+// that waits for index builds. Validating one takes a lighter lock: a key
+// of events is validated beside the builds on appraisals; one of
+// appraisals after them. The trigram index, the slowest build by far
+// (single-threaded in PostgreSQL 15), starts first.
+func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys []foreignKey) error {
+	var errs []error
+	for _, k := range keys {
+		if _, err := d.ExecContext(ctx, `ALTER TABLE `+pq.QuoteIdentifier(k.Table)+` ADD CONSTRAINT `+
+			pq.QuoteIdentifier(k.Name)+` `+k.Def+` NOT VALID`); err != nil {
+			errs = append(errs, fmt.Errorf("adding foreign key %s back: %w", k.Name, err))
+		}
+	}
+	validate := func(k foreignKey) string {
+		return `ALTER TABLE ` + pq.QuoteIdentifier(k.Table) + ` VALIDATE CONSTRAINT ` + pq.QuoteIdentifier(k.Name)
+	}
+	slices.SortStableFunc(indexes, func(a, b string) int {
+		return cmp.Compare(strings.Count(b, "USING gin"), strings.Count(a, "USING gin"))
+	})
+	jobs := slices.Clone(indexes)
+	var after []string
+	for _, k := range keys {
+		if k.Table == "appraisals" {
+			after = append(after, validate(k))
+		} else {
+			jobs = append(jobs, validate(k))
+		}
+	}
+	start := time.Now()
+	var mu sync.Mutex
+	var next int
+	take := func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next == len(jobs) {
+			return "", false
+		}
+		next++
+		return jobs[next-1], true
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			conn, err := d.Connx(ctx)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return
+			}
+			defer conn.Close()
+			// More memory to sort with; each build may use it.
+			conn.ExecContext(ctx, `SET maintenance_work_mem = '512MB'`)
+			for job, ok := take(); ok; job, ok = take() {
+				if _, err := conn.ExecContext(ctx, job); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s: %w", job, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, job := range after {
+		if _, err := d.ExecContext(ctx, job); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", job, err))
+		}
+	}
+	slog.Info("built the indexes and checked the foreign keys again", "indexes", len(indexes), "keys", len(keys),
+		"took", time.Since(start).Round(time.Millisecond))
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
 }
 
 // FinishBulk makes the database ready after bulk loading: PostgreSQL's id
