@@ -328,10 +328,10 @@ func findPgbench(given string) (string, error) {
 
 // benchFixture is what the load needs: tokens and the appraisals.
 type benchFixture struct {
-	applicant, reviewer string
-	reviewerID          int64
-	reviewerTokenHash   string
-	ids                 []int64
+	applicant, reviewer     string
+	applicantID, reviewerID int64
+	reviewerTokenHash       string
+	ids                     []int64
 }
 
 func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
@@ -352,7 +352,7 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	fx.reviewerID, fx.reviewerTokenHash = rev.ID, revHash
+	fx.reviewerID, fx.reviewerTokenHash, fx.applicantID = rev.ID, revHash, applicant.ID
 	for i := range n {
 		a, err := d.CreateAppraisal(ctx, def, workflows.MustCalendar(), "BENCH", applicant, engine.Dossier{
 			ProjectName: fmt.Sprintf("Dự án thử tải %d", i), Investor: "Công ty thử tải", Technology: "Dây chuyền",
@@ -408,41 +408,66 @@ type benchScripts struct {
 const pickID = `\set id 1 + :client_id + :clients * random(0, :per - 1)` + "\n"
 
 func writeScripts(dir string, fx *benchFixture) (benchScripts, error) {
+	// Every transition changes the state, as the service's do: request_supplement
+	// (submitted → returned) and resubmit (returned → submitted) by the parity
+	// of the version read. A state written unchanged would let PostgreSQL
+	// update the row in place (HOT: no index touched), which no real
+	// transition gets.
+	reviewer, applicant := strconv.FormatInt(fx.reviewerID, 10), strconv.FormatInt(fx.applicantID, 10)
 	reference := pickID + `BEGIN;
 SELECT state, version FROM appraisals WHERE id = :id FOR UPDATE \gset
+\if :version % 2 = 1
 UPDATE appraisals SET state = 'returned', version = :version + 1, updated_at = now() WHERE id = :id;
-INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name, actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash) VALUES (:id, :version + 1, now(), ` + strconv.FormatInt(fx.reviewerID, 10) + `, 'Bench reviewer', 'reviewer', 'request_supplement', 'submitted', 'returned', 'Bổ sung hồ sơ', NULL, 'p', 'h');
+INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name, actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash) VALUES (:id, :version + 1, now(), ` + reviewer + `, 'Bench reviewer', 'reviewer', 'request_supplement', 'submitted', 'returned', 'Bổ sung hồ sơ', NULL, 'p', 'h');
+\else
+UPDATE appraisals SET state = 'submitted', version = :version + 1, updated_at = now() WHERE id = :id;
+INSERT INTO events (appraisal_id, seq, at, actor_id, actor_name, actor_role, trigger_name, from_state, to_state, comment, outcome, prev_hash, hash) VALUES (:id, :version + 1, now(), ` + applicant + `, 'Bench applicant', 'applicant', 'resubmit', 'returned', 'submitted', NULL, NULL, 'p', 'h');
+\endif
 COMMIT;
 `
 	// The product's own statements, each parameter bound as the product binds
-	// it (pgbench -M prepared sends :name as a parameter; -D gives its value).
+	// it (pgbench -M prepared sends :name as a parameter; -D gives its value),
+	// with what the service binds for each of the two transitions.
 	var vars []string
-	bind := func(param, value string) string {
-		vars = append(vars, "p"+param[1:]+"="+value)
-		return ":p" + param[1:]
-	}
-	write := db.PostgresTransitionWriteSQL
-	// The highest first: "$2" is a prefix of "$20".
-	for _, p := range []struct{ param, value string }{
-		{"$27", ""}, {"$26", ""}, {"$25", "0"}, {"$24", ""}, {"$23", "5"}, {"$22", "true"}, {"$21", "2026-01-20"},
-		{"$20", "{-1,1}"}, {"$19", "{2026-01-01,2026-01-01}"}, {"$18", "{submitted,returned}"},
-		{"$17", "{state,state}"}, {"$16", "{submitted,submitted}"}, {"$15", "p"}, {"$14", ""},
-		{"$13", "Bổ sung hồ sơ"}, {"$12", "submitted"}, {"$11", "request_supplement"}, {"$10", "reviewer"},
-		{"$9", "Bench reviewer"}, {"$8", strconv.FormatInt(fx.reviewerID, 10)}, {"$6", "h"},
-		{"$5", "2026-01-20T10:00:00+07:00"}, {"$4", ""}, {"$3", ""}, {"$1", "returned"},
-	} {
-		if p.value == "" { // NULL: pgbench has no NULL parameter, so NULL is written in
-			write = strings.ReplaceAll(write, p.param, "NULL")
-			continue
+	write := func(branch string, values map[int]string) string {
+		w := db.PostgresTransitionWriteSQL
+		// The highest first: "$2" is a prefix of "$20".
+		for n := 27; n >= 1; n-- {
+			param := "$" + strconv.Itoa(n)
+			value, ok := values[n]
+			switch {
+			case n == 7:
+				w = strings.ReplaceAll(w, param, ":id")
+			case n == 2:
+				w = strings.ReplaceAll(w, param, ":next")
+			case !ok: // NULL: pgbench has no NULL parameter, so NULL is written in
+				w = strings.ReplaceAll(w, param, "NULL")
+			default:
+				name := fmt.Sprintf("%s%d", branch, n)
+				vars = append(vars, name+"="+value)
+				w = strings.ReplaceAll(w, param, ":"+name)
+			}
 		}
-		write = strings.ReplaceAll(write, p.param, bind(p.param, p.value))
+		return strings.Join(strings.Fields(w), " ") + ";\n"
 	}
-	write = strings.ReplaceAll(strings.ReplaceAll(write, "$7", ":id"), "$2", ":next")
+	common := map[int]string{5: "2026-01-20T10:00:00+07:00", 6: "h", 15: "p", 25: "0", 19: "{2026-01-01,2026-01-01}",
+		17: "{state,state}", 16: "{submitted,submitted}", 20: "{-1,1}"}
+	with := func(m map[int]string) map[int]string {
+		for k, v := range common {
+			m[k] = v
+		}
+		return m
+	}
+	supplement := write("s", with(map[int]string{1: "returned", 8: reviewer, 9: "Bench reviewer", 10: "reviewer",
+		11: "request_supplement", 12: "submitted", 13: "Bổ sung hồ sơ", 18: "{submitted,returned}", 22: "true", 23: "6"}))
+	resubmit := write("r", with(map[int]string{1: "submitted", 8: applicant, 9: "Bench applicant", 10: "applicant",
+		11: "resubmit", 12: "returned", 18: "{returned,submitted}", 21: "2026-02-10", 22: "false", 23: "0",
+		24: "2026-01-23"}))
 	read := strings.ReplaceAll(strings.ReplaceAll(db.TransitionReadAsSQL, "$1", ":id"), "$2", ":token_hash")
 	vars = append(vars, "token_hash="+fx.reviewerTokenHash)
 	product := pickID + strings.Join(strings.Fields(read), " ") + " \\gset\n" +
 		"\\set next :version + 1\n" +
-		strings.Join(strings.Fields(write), " ") + ";\n"
+		"\\if :version % 2 = 1\n" + supplement + "\\else\n" + resubmit + "\\endif\n"
 	s := benchScripts{reference: filepath.Join(dir, "reference.sql"), product: filepath.Join(dir, "product.sql"), productVars: vars}
 	if err := os.WriteFile(s.reference, []byte(reference), 0o644); err != nil {
 		return s, err
