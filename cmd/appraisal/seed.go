@@ -74,13 +74,11 @@ appraisals unless --append is given; no server should write meanwhile.`,
 
 func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, progress io.Writer) error {
 	start := time.Now()
-	if os.Getenv("GOGC") == "" {
-		// Batches in flight make a large live heap that the collector would
-		// otherwise mark over and over: a quarter of the seed's CPU at the
-		// default 100, on cores PostgreSQL needs. A one-off command can
-		// spend the memory (about 370 MB instead of 170 for 200,000).
-		debug.SetGCPercent(400)
-	}
+	// Batches in flight make a large live heap that the collector would
+	// otherwise mark over and over: a quarter of the seed's CPU at the
+	// default 100, on cores PostgreSQL needs. A one-off command can spend
+	// the memory (about 370 MB instead of 170 for 200,000).
+	collectGarbageLess(400)
 	n, err := d.CountAppraisals(ctx)
 	if err != nil {
 		return err
@@ -173,6 +171,16 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 	slog.Info("analyzed", "took", time.Since(analyzed).Round(time.Millisecond))
 	slog.Info("seeded", "appraisals", cfg.Count, "events", events.Load(), "users", len(users), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// collectGarbageLess sets the collector's GOGC percentage, unless the
+// operator set GOGC: the commands that run hot (serve, seed) keep a small
+// live heap and would otherwise collect it many times a second, on cores
+// PostgreSQL needs.
+func collectGarbageLess(percent int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
 }
 
 // writeBatches writes batches in order of their index with several
