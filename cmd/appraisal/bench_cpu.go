@@ -27,8 +27,9 @@ func snapshotCPU(serverPID int) cpuSnapshot {
 		line, _, _ := strings.Cut(string(stat), "\n")
 		f := strings.Fields(line)
 		// cpu user nice system idle iowait irq softirq steal ...: busy is
-		// everything but idle and iowait.
-		for i, v := range f[1:min(len(f), 9)] {
+		// user to softirq but idle and iowait; steal is time the hypervisor
+		// gave other machines.
+		for i, v := range f[1:min(len(f), 8)] {
 			if i == 3 || i == 4 {
 				continue
 			}

@@ -13,8 +13,10 @@ import (
 
 // TestBenchTransitionsTinyRun runs `bench transitions` for a moment, so the
 // full run documented in docs/performance.md keeps working: every kind of
-// measurement prints a row for every number of clients, with no errors.
-// (The figures of so short a run mean nothing and are not checked.)
+// measurement prints a row for every number of clients, with no errors, a
+// CPU profile per service round, and one writing transaction per
+// transition. (Rates and latencies of so short a run mean nothing and are
+// not checked.)
 func TestBenchTransitionsTinyRun(t *testing.T) {
 	t.Parallel()
 	pgbench := pgTool(t, "pgbench")
@@ -23,7 +25,7 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 	if dsn := os.Getenv("APPRAISAL_TEST_POSTGRES"); dsn != "" {
 		env = append(env, "APPRAISAL_TEST_POSTGRES="+dsn)
 	}
-	profiles := t.TempDir()
+	profiles := filepath.Join(t.TempDir(), "profiles") // made by the bench
 	r := runBin(t, env, "bench", "transitions", "--duration", "2s", "--rounds", "2", "--clients", "1,3", "--appraisals", "12", "--pgbench", pgbench,
 		"--profile", profiles)
 	if r.code != 0 {
@@ -58,7 +60,7 @@ func TestBenchTransitionsTinyRun(t *testing.T) {
 		}
 	}
 	// A CPU profile of the server per service run, as pprof writes it (gzip).
-	for _, name := range []string{"service-postgres-1", "service-postgres-3", "service-sqlite-1", "service-sqlite-3"} {
+	for _, name := range []string{"service-postgres-1-r1", "service-postgres-3-r2", "service-sqlite-1-r1", "service-sqlite-3-r2"} {
 		data, err := os.ReadFile(filepath.Join(profiles, name+".pprof"))
 		if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
 			t.Errorf("no CPU profile %s.pprof (%d bytes, %v)", name, len(data), err)

@@ -50,6 +50,11 @@ memory. The database is dropped afterwards.`,
 				}
 				cfg.clients = append(cfg.clients, n)
 			}
+			if cfg.profiles != "" {
+				if err := os.MkdirAll(cfg.profiles, 0o755); err != nil {
+					return fmt.Errorf("--profile: %w", err)
+				}
+			}
 			if cfg.rounds < 1 {
 				return fmt.Errorf("--rounds must be 1 or more")
 			}
@@ -71,7 +76,7 @@ memory. The database is dropped afterwards.`,
 	f.StringVar(&cfg.postgres, "postgres", envOr("APPRAISAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the bench database on (env APPRAISAL_TEST_POSTGRES)")
 	f.StringVar(&clients, "clients", "1,4,16,64", "numbers of concurrent clients")
-	f.DurationVar(&cfg.duration, "duration", 12*time.Second, "how long each measurement runs in all, split into --rounds")
+	f.DurationVar(&cfg.duration, "duration", 12*time.Second, "how long each measurement runs in all, split into --rounds of whole seconds")
 	f.IntVar(&cfg.rounds, "rounds", 3, "rounds per measurement; the reference, the product's SQL and the service take turns, a round each")
 	f.IntVar(&cfg.appraisals, "appraisals", 2048, "appraisals to run transitions on")
 	f.StringVar(&cfg.pgbench, "pgbench", "", "pgbench binary (default: on PATH or in /usr/lib/postgresql/*/bin)")
@@ -132,6 +137,13 @@ func (m measure) cpuPer(spent time.Duration) int64 {
 		return 0
 	}
 	return (spent / time.Duration(m.transitions)).Microseconds()
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
 }
 
 func (m measure) cells() string {
@@ -200,7 +212,7 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 		r := row{clients: c}
 		// Rounds alternate the three, so that a machine whose speed drifts
 		// (shared cores) slows each of them alike.
-		for range b.rounds {
+		for round := range b.rounds {
 			if err := settle(ctx, d); err != nil {
 				return err
 			}
@@ -223,14 +235,12 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if m, err = b.driveProfiled(ctx, srv, fx, c, "postgres"); err != nil {
+			if m, err = b.driveProfiled(ctx, srv, fx, c, "postgres", round); err != nil {
 				return err
 			}
-			after, err := nextXID(ctx, d)
-			if err != nil {
+			if m.writes, err = writingTransactionsSince(ctx, d, xid); err != nil {
 				return err
 			}
-			m.writes = after - xid
 			r.servc.add(m)
 		}
 		rows = append(rows, r)
@@ -260,11 +270,11 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 		defer ssrv.stop()
 		for _, c := range b.clients {
 			var sum measure
-			for range b.rounds {
+			for round := range b.rounds {
 				if err := settle(ctx, sd); err != nil {
 					return err
 				}
-				m, err := b.driveProfiled(ctx, ssrv, sfx, c, "sqlite")
+				m, err := b.driveProfiled(ctx, ssrv, sfx, c, "sqlite", round)
 				if err != nil {
 					return err
 				}
@@ -280,13 +290,13 @@ func (b *transitionBench) run(ctx context.Context, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "PostgreSQL\tclients\treference tps\tp50\tp99\tproduct SQL tps\tp50\tp99\tservice tps\tp50\tp99\tservice/reference\tservice/product SQL\terrors\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "\t%d\t%s%s%s%.2f\t%.2f\t%d\t\n", r.clients, r.reference.cells(), r.productSQL.cells(), r.servc.cells(),
-			r.servc.tps()/r.reference.tps(), r.servc.tps()/r.productSQL.tps(), r.servc.errors)
+		fmt.Fprintf(tw, "\t%d\t%s%s%s%s\t%s\t%d\t\n", r.clients, r.reference.cells(), r.productSQL.cells(), r.servc.cells(),
+			ratio(r.servc.tps(), r.reference.tps()), ratio(r.servc.tps(), r.productSQL.tps()), r.servc.errors)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "server peak memory (VmHWM) on PostgreSQL: %.1f MiB\n", float64(pgPeak)/1024)
 	fmt.Fprintln(out, "\nCPU per transition in µs: the whole machine's busy time, and of it pgbench's, the server's and the load generator's;")
-	fmt.Fprintln(out, "and the writing transactions PostgreSQL counted (transaction ids given out) per transition the service answered")
+	fmt.Fprintln(out, "and the transactions that wrote events or appraisals (distinct transaction ids) per transition the service answered")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "PostgreSQL\tclients\treference\tpgbench\tproduct SQL\tpgbench\tservice\tserver\tload generator\twrites per transition\t")
 	for _, r := range rows {
@@ -365,27 +375,50 @@ func prepareBench(ctx context.Context, d *db.DB, n int) (*benchFixture, error) {
 	return fx, nil
 }
 
-// nextXID is the transaction id PostgreSQL gives out next: only a
-// transaction that writes takes one, so the difference over a run counts
-// the writing transactions (a few are the server's housekeeping: folding
-// report counts every 5 seconds).
+// nextXID is the transaction id PostgreSQL gives out next.
 func nextXID(ctx context.Context, d *db.DB) (int64, error) {
 	var xid int64
 	err := d.GetContext(ctx, &xid, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
 	return xid, err
 }
 
+// writingTransactionsSince counts the transactions that wrote events or
+// appraisals in this database since the id xid was next: the distinct
+// transaction ids (xmin) of the events inserted since, and of the
+// appraisals' versions written since. A transition written in one
+// transaction adds one; one that wrote its event and its row apart would
+// add two. Transaction ids are the whole server's, so other databases'
+// writes (tests running beside the bench) do not count here.
+func writingTransactionsSince(ctx context.Context, d *db.DB, xid int64) (int64, error) {
+	now, err := nextXID(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	// age() counts in 32-bit transaction ids, wrap-around included.
+	err = d.GetContext(ctx, &n, `SELECT count(DISTINCT x) FROM (
+		SELECT xmin::text AS x FROM events WHERE age(xmin) <= $1
+		UNION ALL SELECT xmin::text FROM appraisals WHERE age(xmin) <= $1) t`, now-xid)
+	return n, err
+}
+
 // settle brings the database to the same state before each measurement,
 // so that none runs on what an earlier one left: every appraisal back in
-// submitted (the pgbench scripts only ever move it to returned, and a run
-// ends midway), the dead row versions of earlier runs vacuumed (each run
-// updates the same rows a hundred thousand times: the later runs would
-// otherwise walk bloated indexes, and autovacuum would wake during them),
-// and a checkpoint (each run then pays the same full-page writes; on
-// SQLite, each starts with an empty write-ahead log).
+// submitted at an odd version (a run ends midway; the pgbench scripts
+// take request_supplement at an odd version, so their first transition
+// changes the state too), the report deltas of the earlier run folded (else
+// the server folds them during this one), the dead row versions vacuumed
+// (a run updates each row thousands of times: the next would otherwise
+// walk bloated indexes, and autovacuum would wake during it), and a
+// checkpoint (each run then pays the same full-page writes; on SQLite,
+// each starts with an empty write-ahead log).
 func settle(ctx context.Context, d *db.DB) error {
-	if _, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted', clock_paused = false, days_left = 0`); err != nil {
+	if _, err := d.ExecContext(ctx, `UPDATE appraisals SET state = 'submitted', clock_paused = false, days_left = 0,
+		version = version + 1 - version % 2`); err != nil {
 		return err
+	}
+	if _, err := d.FoldReportDeltas(ctx); err != nil {
+		return fmt.Errorf("settling the database: %w", err)
 	}
 	stmts := []string{`VACUUM ANALYZE`, `CHECKPOINT`}
 	if d.Engine == db.SQLite {
@@ -447,6 +480,9 @@ COMMIT;
 				vars = append(vars, name+"="+value)
 				w = strings.ReplaceAll(w, param, ":"+name)
 			}
+		}
+		if left := regexp.MustCompile(`\$\d`).FindString(w); left != "" {
+			panic("the bench binds parameters $1 to $27 of the product's write; it has " + left + " more")
 		}
 		return strings.Join(strings.Fields(w), " ") + ";\n"
 	}
@@ -536,8 +572,9 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 }
 
 // driveProfiled drives the server and, when asked, records a CPU profile
-// of it meanwhile, into the profiles directory as service-ENGINE-CLIENTS.pprof.
-func (b *transitionBench) driveProfiled(ctx context.Context, srv *benchServer, fx *benchFixture, clients int, engineName string) (measure, error) {
+// of it meanwhile, into the profiles directory as
+// service-ENGINE-CLIENTS-rROUND.pprof (go tool pprof merges several).
+func (b *transitionBench) driveProfiled(ctx context.Context, srv *benchServer, fx *benchFixture, clients int, engineName string, round int) (measure, error) {
 	if b.profiles == "" {
 		return driveMeasured(ctx, srv, fx, clients, b.round()), nil
 	}
@@ -557,7 +594,7 @@ func (b *transitionBench) driveProfiled(ctx context.Context, srv *benchServer, f
 		}
 		data, err := io.ReadAll(resp.Body)
 		if err == nil {
-			err = os.WriteFile(filepath.Join(b.profiles, fmt.Sprintf("service-%s-%d.pprof", engineName, clients)), data, 0o644)
+			err = os.WriteFile(filepath.Join(b.profiles, fmt.Sprintf("service-%s-%d-r%d.pprof", engineName, clients, round+1)), data, 0o644)
 		}
 		profile <- err
 	}()
@@ -690,12 +727,16 @@ func driveHTTP(ctx context.Context, base string, fx *benchFixture, clients int, 
 					}
 				}
 				start := time.Now()
-				status, err := conn.post(host, mine[i], token, body)
+				status, closing, err := conn.post(host, mine[i], token, body)
 				if err != nil {
 					errs[c]++
 					conn.close()
 					conn = nil
 					continue
+				}
+				if closing { // the server ends the connection: dial again next time
+					conn.close()
+					conn = nil
 				}
 				if status != http.StatusOK {
 					errs[c]++
@@ -740,8 +781,8 @@ func dialBench(host string) (*benchConn, error) {
 }
 
 // post sends one transition and reads the whole answer; it returns the
-// status code.
-func (c *benchConn) post(host string, id int64, token string, body []byte) (int, error) {
+// status code, and whether the server closes the connection after it.
+func (c *benchConn) post(host string, id int64, token string, body []byte) (status int, closing bool, err error) {
 	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	req := append(c.req[:0], "POST /api/v1/appraisals/"...)
 	req = strconv.AppendInt(req, id, 10)
@@ -755,18 +796,15 @@ func (c *benchConn) post(host string, id int64, token string, body []byte) (int,
 	req = append(req, body...)
 	c.req = req
 	if _, err := c.conn.Write(req); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	resp, err := http.ReadResponse(c.r, nil)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if err == nil && resp.Close {
-		err = io.EOF // the server ends the connection: dial again
-	}
-	return resp.StatusCode, err
+	return resp.StatusCode, resp.Close, err
 }
 
 func (c *benchConn) close() {
