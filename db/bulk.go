@@ -3,6 +3,7 @@ package db
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -225,20 +226,27 @@ func (d *DB) WithoutIndexesAndKeys(ctx context.Context, load func() error) (err 
 		return mapError(err)
 	}
 	var keys []foreignKey
-	if err := d.SelectContext(ctx, &keys, `SELECT c.conrelid::regclass::text AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def
-		FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid IN ('appraisals'::regclass, 'events'::regclass)
+	if err := d.SelectContext(ctx, &keys, `SELECT r.relname AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def
+		FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' AND c.conrelid IN ('appraisals'::regclass, 'events'::regclass)
 		ORDER BY 1, 2`); err != nil {
 		return mapError(err)
 	}
-	for _, ix := range indexes {
-		if _, err := d.ExecContext(ctx, `DROP INDEX `+pq.QuoteIdentifier(ix.Name)); err != nil {
-			return err
+	// All dropped or none, before the rebuild is promised.
+	err = d.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, ix := range indexes {
+			if _, err := tx.ExecContext(ctx, `DROP INDEX `+pq.QuoteIdentifier(ix.Name)); err != nil {
+				return err
+			}
 		}
-	}
-	for _, k := range keys {
-		if _, err := d.ExecContext(ctx, `ALTER TABLE `+pq.QuoteIdentifier(k.Table)+` DROP CONSTRAINT `+pq.QuoteIdentifier(k.Name)); err != nil {
-			return err
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pq.QuoteIdentifier(k.Table)+` DROP CONSTRAINT `+pq.QuoteIdentifier(k.Name)); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return mapError(err)
 	}
 	defer func() {
 		// Rebuild even when the load failed or was cancelled.
@@ -246,9 +254,7 @@ func (d *DB) WithoutIndexesAndKeys(ctx context.Context, load func() error) (err 
 		for i, ix := range indexes {
 			defs[i] = ix.Def
 		}
-		if e := d.restoreIndexesAndKeys(context.WithoutCancel(ctx), defs, keys); err == nil {
-			err = e
-		}
+		err = errors.Join(err, d.restoreIndexesAndKeys(context.WithoutCancel(ctx), defs, keys))
 	}()
 	return load()
 }
@@ -260,7 +266,9 @@ type foreignKey struct {
 }
 
 // restoreIndexesAndKeys builds the indexes again and adds the keys back,
-// on two connections at once (the two cores), at most the first error.
+// on two connections at once (the two cores), and returns every error. A
+// key whose rows do not hold stays NOT VALID: new rows are checked, the
+// loaded ones that break it stay until someone mends them.
 // The keys come back NOT VALID first, at once: adding a key takes a lock
 // that waits for index builds. Validating one takes a lighter lock: a key
 // of events is validated beside the builds on appraisals; one of
@@ -290,6 +298,8 @@ func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys [
 		}
 	}
 	start := time.Now()
+	slog.Info("building the indexes and checking the foreign keys again; interrupting now leaves them missing",
+		"indexes", len(indexes), "keys", len(keys))
 	var mu sync.Mutex
 	var next int
 	take := func() (string, bool) {
@@ -312,8 +322,10 @@ func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys [
 				return
 			}
 			defer conn.Close()
-			// More memory to sort with; each build may use it.
+			// More memory to sort with; each build may use it. The pool gets
+			// the connection back as it was.
 			conn.ExecContext(ctx, `SET maintenance_work_mem = '512MB'`)
+			defer conn.ExecContext(ctx, `RESET maintenance_work_mem`)
 			for job, ok := take(); ok; job, ok = take() {
 				if _, err := conn.ExecContext(ctx, job); err != nil {
 					mu.Lock()
@@ -331,10 +343,7 @@ func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys [
 	}
 	slog.Info("built the indexes and checked the foreign keys again", "indexes", len(indexes), "keys", len(keys),
 		"took", time.Since(start).Round(time.Millisecond))
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // FinishBulk makes the database ready after bulk loading: PostgreSQL's id

@@ -30,8 +30,8 @@ func schemaOf(t *testing.T, d *db.DB) []string {
 
 // TestWithoutIndexesAndKeys: during a first bulk load the secondary indexes
 // and the foreign keys are gone; afterwards every one is back as it was,
-// also when the load fails; and a loaded row that breaks a key is refused
-// when the key is added back.
+// also when the load fails; and a loaded row that breaks a key fails the
+// load when the key is checked again (the key stays, NOT VALID).
 func TestWithoutIndexesAndKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -70,5 +70,9 @@ func TestWithoutIndexesAndKeys(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "events_appraisal_id_fkey") {
 		t.Errorf("an event without its appraisal was let through: %v", err)
+	}
+	var validated bool
+	if err := d.GetContext(ctx, &validated, `SELECT convalidated FROM pg_constraint WHERE conname = 'events_appraisal_id_fkey'`); err != nil || validated {
+		t.Errorf("the broken key: validated %v (%v), want there and NOT VALID", validated, err)
 	}
 }

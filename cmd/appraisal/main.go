@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -140,10 +141,13 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 			// GOGC of 100 it was collected 15 times a second, a tenth of its
 			// CPU; at 400 a few times a second, for about 20 MB more memory.
 			// Set once started: starting up (the diagram renderer) makes much
-			// garbage, which would otherwise grow the heap fivefold for good.
+			// garbage, which would otherwise raise the peak resident memory.
 			runtime.GC()
 			collectGarbageLess(400)
 			if pprofAddr != "" {
+				if pprofAddr == addr {
+					return fmt.Errorf("--pprof-addr must not be the API's address")
+				}
 				if err := serveProfiles(ctx, pprofAddr); err != nil {
 					return fmt.Errorf("--pprof-addr: %w", err)
 				}
@@ -161,9 +165,20 @@ func serveCmd(ctx context.Context, opts *options) *cobra.Command {
 	return cmd
 }
 
+// collectGarbageLess sets the collector's GOGC percentage, unless the
+// operator set GOGC or GOMEMLIMIT: serve and seed keep a live heap the
+// default 100 would collect many times a second, on cores PostgreSQL needs.
+func collectGarbageLess(percent int) {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(percent)
+	}
+}
+
 // serveProfiles serves net/http/pprof on its own listener, never on the
 // API's: profiles reveal internals and cost CPU, so only an operator who
-// asks for them gets them, on an address they choose.
+// asks for them gets them, on an address they choose. (Importing the
+// package also registers it on http.DefaultServeMux, which nothing here
+// serves.)
 func serveProfiles(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -174,7 +189,7 @@ func serveProfiles(ctx context.Context, addr string) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	// Not /debug/pprof/cmdline: the command line holds --db, perhaps with a password.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	slog.Info("serving profiles", "addr", ln.Addr().String())
 	go srv.Serve(ln)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -74,10 +72,9 @@ appraisals unless --append is given; no server should write meanwhile.`,
 
 func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, progress io.Writer) error {
 	start := time.Now()
-	// Batches in flight make a large live heap that the collector would
-	// otherwise mark over and over: a quarter of the seed's CPU at the
-	// default 100, on cores PostgreSQL needs. A one-off command can spend
-	// the memory (about 370 MB instead of 170 for 200,000).
+	// The batches in flight are a large live heap, marked over and over at
+	// the default 100: a quarter of the seed's CPU. A one-off command can
+	// spend the memory (about 370 MB instead of 170 for 200,000).
 	collectGarbageLess(400)
 	n, err := d.CountAppraisals(ctx)
 	if err != nil {
@@ -154,12 +151,13 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 	}
 	var next, events atomic.Int64
 	err = d.WithoutIndexesAndKeys(ctx, func() error {
-		defer func() {
-			bar.Finish()
-			fmt.Fprintln(progress)
-			slog.Info("loaded", "took", time.Since(start).Round(time.Millisecond))
-		}()
-		return writeBatches(ctx, d, writers, batches, results, ahead, firstID, &next, &events, bar)
+		if err := writeBatches(ctx, d, writers, batches, results, ahead, firstID, &next, &events, bar); err != nil {
+			return err
+		}
+		bar.Finish()
+		fmt.Fprintln(progress)
+		slog.Info("loaded", "took", time.Since(start).Round(time.Millisecond))
+		return nil
 	})
 	if err != nil {
 		return err
@@ -171,16 +169,6 @@ func runSeed(ctx context.Context, d *db.DB, cfg seed.Config, appendTo bool, prog
 	slog.Info("analyzed", "took", time.Since(analyzed).Round(time.Millisecond))
 	slog.Info("seeded", "appraisals", cfg.Count, "events", events.Load(), "users", len(users), "took", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// collectGarbageLess sets the collector's GOGC percentage, unless the
-// operator set GOGC: the commands that run hot (serve, seed) keep a small
-// live heap and would otherwise collect it many times a second, on cores
-// PostgreSQL needs.
-func collectGarbageLess(percent int) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(percent)
-	}
 }
 
 // writeBatches writes batches in order of their index with several
