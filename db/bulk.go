@@ -222,7 +222,7 @@ func (d *DB) WithoutIndexesAndKeys(ctx context.Context, load func() error) (err 
 	}
 	if err := d.SelectContext(ctx, &indexes, `SELECT i.indexname, i.indexdef FROM pg_indexes i
 		WHERE i.schemaname = current_schema() AND i.tablename = 'appraisals'
-		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`); err != nil {
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`); err != nil {
 		return mapError(err)
 	}
 	var keys []foreignKey
