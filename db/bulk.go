@@ -300,17 +300,12 @@ func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys [
 	start := time.Now()
 	slog.Info("building the indexes and checking the foreign keys again; interrupting now leaves them missing",
 		"indexes", len(indexes), "keys", len(keys))
-	var mu sync.Mutex
-	var next int
-	take := func() (string, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next == len(jobs) {
-			return "", false
-		}
-		next++
-		return jobs[next-1], true
+	queue := make(chan string, len(jobs))
+	for _, job := range jobs {
+		queue <- job
 	}
+	close(queue)
+	var mu sync.Mutex // guards errs
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
@@ -326,7 +321,7 @@ func (d *DB) restoreIndexesAndKeys(ctx context.Context, indexes []string, keys [
 			// the connection back as it was.
 			conn.ExecContext(ctx, `SET maintenance_work_mem = '512MB'`)
 			defer conn.ExecContext(ctx, `RESET maintenance_work_mem`)
-			for job, ok := take(); ok; job, ok = take() {
+			for job := range queue {
 				if _, err := conn.ExecContext(ctx, job); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("%s: %w", job, err))

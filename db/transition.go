@@ -92,7 +92,6 @@ var errVersionMoved = errors.New("the appraisal moved on since it was read")
 type querier interface {
 	sqlx.QueryerContext
 	sqlx.ExecerContext
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
 type transitionWriter func(ctx context.Context, q querier, a *engine.Appraisal, ev *engine.Event, deltas []engine.ReportDelta) error
@@ -134,7 +133,7 @@ func (r *appraisalAsRow) fields() []any {
 func (d *DB) readForTransition(ctx context.Context, q querier, req *engine.TransitionRequest) (appraisalRow, error) {
 	if tx, ok := q.(*sqlx.Tx); ok {
 		var r appraisalRow
-		err := tx.GetContext(ctx, &r, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID)
+		err := tx.QueryRowContext(ctx, d.Rebind(strings.ReplaceAll(TransitionReadSQL, "$1", "?")), req.AppraisalID).Scan(r.fields()...)
 		return r, notFound(err, req.AppraisalID)
 	}
 	if req.TokenHash == "" {

@@ -15,14 +15,17 @@ import (
 // clockTick is USER_HZ, the unit of /proc's CPU times; 100 on Linux.
 const clockTick = 10 * time.Millisecond
 
-type cpuSnapshot struct {
-	machine, server, self time.Duration
+// cpuSpent is CPU time of the whole machine, of the server process and of
+// the client (this process: the load generator; or pgbench): since boot in
+// a snapshot, over a run as the difference of two.
+type cpuSpent struct {
+	machine, server, client time.Duration
 }
 
 // snapshotCPU reads the busy time of the whole machine, of the server
 // process (pid 0 for none) and of this process.
-func snapshotCPU(serverPID int) cpuSnapshot {
-	var s cpuSnapshot
+func snapshotCPU(serverPID int) cpuSpent {
+	var s cpuSpent
 	if stat, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(stat), "\n")
 		f := strings.Fields(line)
@@ -52,20 +55,15 @@ func snapshotCPU(serverPID int) cpuSnapshot {
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		s.client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return s
 }
 
-// cpuSpent is CPU time spent between two snapshots.
-type cpuSpent struct {
-	machine, server, client time.Duration
-}
-
-func cpuBetween(before, after cpuSnapshot) cpuSpent {
+func cpuBetween(before, after cpuSpent) cpuSpent {
 	return cpuSpent{
 		machine: after.machine - before.machine,
 		server:  after.server - before.server,
-		client:  after.self - before.self,
+		client:  after.client - before.client,
 	}
 }
